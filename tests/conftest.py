@@ -1,0 +1,129 @@
+"""Shared fixtures: a real database (SQLite and PostgreSQL), migrated once per run, emptied
+between tests; an injected clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.db import make_engine, make_session_factory, upgrade
+from core.model import Base
+from core.uow import UnitOfWork
+
+POSTGRES_URL = os.environ.get("TAUTAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+KEEP = ("document_types",)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of the PostgreSQL server; skipped locally without one, a failure under CI."""
+    if not _postgres_available():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is not reachable at {make_url(POSTGRES_URL).render_as_string()}")
+        pytest.skip("PostgreSQL is not reachable")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def fresh_postgres_database(postgres_server: str) -> Iterator[str]:
+    """A throw-away database on the server, dropped at the end of the run."""
+    name = f"tautan_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tautan.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(fresh_postgres_database: str) -> str:
+    upgrade(fresh_postgres_database)
+    return fresh_postgres_database
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"migrated_{'postgres' if request.param == 'postgresql' else 'sqlite'}")
+
+
+@pytest.fixture(scope="session")
+def _engines() -> Iterator[dict[str, Engine]]:
+    engines: dict[str, Engine] = {}
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str, _engines: dict[str, Engine]) -> Iterator[Engine]:
+    if database_url not in _engines:
+        _engines[database_url] = make_engine(database_url)
+    engine = _engines[database_url]
+    yield engine
+    _empty(engine)
+
+
+def _empty(engine: Engine) -> None:
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                if "parent_id" in table.c:  # units before the companies they belong to
+                    connection.execute(table.delete().where(table.c.parent_id.is_not(None)))
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def uow(engine: Engine, clock: FakeClock) -> UnitOfWork:
+    return UnitOfWork(make_session_factory(engine), clock=clock)
