@@ -1,0 +1,104 @@
+"""The unit of work: one transaction per use case, events written in the same commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.errors import ConcurrentChange, TautanError, Unavailable
+from core.model import Company, Connection, Event, Invitation
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    """The real clock, injected by the composition root; services only ever call ``uow.now()``."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UnitOfWork:
+    """``with uow: ...; uow.commit()`` — nothing is kept unless ``commit()`` is called.
+
+    Database failures become engine errors here, in one place: a lost race (a stale version or a
+    duplicate key) is a ``ConcurrentChange`` the user can retry, an unreachable database is
+    ``Unavailable``.
+    """
+
+    session: Session
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock = system_clock) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+
+    def __enter__(self) -> Self:
+        self.session = self.session_factory()
+        self._now: dt.datetime | None = None
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.session.rollback()
+        except sa_exc.DBAPIError:
+            log.warning("rollback failed", exc_info=True)
+        finally:
+            self.session.close()
+        if exc is not None and not isinstance(exc, TautanError):
+            translated = translate_db_error(exc)
+            if translated is not None:
+                raise translated from exc
+
+    def now(self) -> dt.datetime:
+        """The time of this unit of work: read once from the injected clock, the same for every row."""
+        if self._now is None:
+            self._now = self.clock()
+            if self._now.tzinfo is None:
+                raise ValueError("the clock must return timezone-aware datetimes")
+        return self._now
+
+    def record(self, kind: str, *, actor: str, via: str, customer: Company | None = None,
+               supplier: Company | None = None, connection: Connection | None = None,
+               invitation: Invitation | None = None, **details: Any) -> Event:
+        """Add an event to this unit of work; it is committed with the change it describes."""
+        event = Event(kind=kind, actor=actor, via=via, at=self.now(), details=details,
+                      customer=customer, supplier=supplier, connection=connection,
+                      invitation=invitation)
+        self.session.add(event)
+        return event
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except sa_exc.SQLAlchemyError as error:
+            translated = translate_db_error(error)
+            if translated is None:
+                raise
+            raise translated from error
+
+
+def translate_db_error(error: BaseException) -> TautanError | None:
+    if isinstance(error, StaleDataError):
+        return ConcurrentChange()
+    if isinstance(error, sa_exc.IntegrityError):
+        return ConcurrentChange()
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        if _is_lock_conflict(error):
+            return ConcurrentChange()
+        log.error("database unavailable: %s", error.__class__.__name__)
+        return Unavailable()
+    return None
+
+
+def _is_lock_conflict(error: sa_exc.DBAPIError) -> bool:
+    # PostgreSQL serialization/deadlock failures and SQLite's busy lock are lost races, not outages.
+    code = getattr(error.orig, "sqlstate", None)
+    return code in ("40001", "40P01", "55P03") or "database is locked" in str(error.orig)
