@@ -1,0 +1,63 @@
+"""The composition root: builds engines, sessions and units of work from the settings, once per
+process (never at import time)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import make_engine, make_session_factory
+from app.settings import Settings
+from core.errors import Unavailable, UserError
+from core.i18n import N_
+from core.uow import Clock, UnitOfWork, system_clock
+
+
+class NotMigrated(UserError):
+    message_id = N_("The database is not set up yet. Run: tautan db upgrade")
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock = system_clock
+    _checked: bool = field(default=False, repr=False)
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @functools.cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    def uow(self) -> UnitOfWork:
+        if not self._checked:
+            self.check_schema()
+        return UnitOfWork(self.session_factory, clock=self.clock)
+
+    def check_schema(self) -> None:
+        """Fail with a clear message when the database is unreachable or not migrated."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        except (sa_exc.OperationalError, sa_exc.ProgrammingError) as error:
+            if _missing_table(error):
+                raise NotMigrated() from None
+            raise Unavailable() from None
+        except sa_exc.InterfaceError:
+            raise Unavailable() from None
+        self._checked = True
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def _missing_table(error: sa_exc.DBAPIError) -> bool:
+    text_ = str(error.orig).lower()
+    return "no such table" in text_ or getattr(error.orig, "sqlstate", None) == "42P01"
