@@ -1,0 +1,79 @@
+"""``tautan demo``: one whole flow on the embedded default, for a newcomer to watch."""
+
+from __future__ import annotations
+
+import click
+
+from app.db import upgrade
+from app.wiring import Container
+from core import services
+from core.errors import NotFound
+from core.i18n import Translator
+from core.model import Role
+from core.transitions import STATUS_LABELS
+from core.model import Status
+from core.views import DOCUMENT_TYPE_LABELS
+from mail.links import invitation_url, reply_address
+
+DEMO_CUSTOMER = "PT Contoh Pembeli"
+DEMO_UNIT = "Keuangan"
+DEMO_SUPPLIER = "PT Maju Jaya"
+ACTOR = "cli:demo"
+
+
+def run_demo(container: Container, t: Translator) -> None:
+    settings = container.settings
+    upgrade(settings.database_url)
+    uow = container.uow
+
+    step = _stepper(t, total=4)
+    step(t("A customer company and one of its units"))
+    try:
+        customer = services.get_company(uow(), DEMO_CUSTOMER)
+    except NotFound:
+        customer = services.create_company(uow(), name=DEMO_CUSTOMER, roles=[Role.CUSTOMER], locale="id",
+                                           actor=ACTOR, via="cli")
+        services.create_company(uow(), name=DEMO_UNIT, parent=DEMO_CUSTOMER, actor=ACTOR, via="cli")
+    click.echo("  " + t("{customer}, unit {unit}", customer=customer.name, unit=DEMO_UNIT))
+
+    # Each run invites a new supplier contact, so the demo can be run again and again.
+    run = services.search(uow(), company=DEMO_CUSTOMER, unit=DEMO_UNIT, per_page=1).total // 2 + 1
+    email = f"ana{run}@pt-maju-jaya.example"
+    supplier = f"{DEMO_SUPPLIER} {run}"
+
+    step(t("The unit invites a supplier for orders and invoices"))
+    invitation = services.invite(uow(), customer=DEMO_CUSTOMER, unit=DEMO_UNIT, email=email,
+                                 types=["order", "invoice"], supplier_name=supplier, lang="id",
+                                 message=t("We would like to receive your invoices electronically."),
+                                 actor=ACTOR, via="cli")
+    click.echo("  " + t("Invitation {id} to {email}, in Indonesian, expires {date}.", id=invitation.id,
+                        email=email, date=t.date(invitation.expires_at)))
+    click.echo("  " + t("Reply-To: {address}", address=reply_address(invitation.reply_token, settings.mail_domain)))
+    click.echo("  " + t("Link: {url}", url=invitation_url(settings.public_base_url, settings.secret_keys,
+                                                          invitation.id, invitation.reply_token)))
+
+    step(t("The supplier answers \u201csetuju\u201d (agree)"))
+    accepted = services.accept(uow(), invitation_id=invitation.id, actor=f"email:{email}", via="email")
+    for connection in accepted.connections:
+        click.echo("  " + t("{type}: {status}", type=t(DOCUMENT_TYPE_LABELS[connection.type].message_id),
+                            status=t(STATUS_LABELS[Status(connection.status)].message_id)))
+
+    step(t("The history, as the customer's admins see it"))
+    from app.cli import _event_line
+
+    for event in services.history(uow(), invitation_id=invitation.id):
+        click.echo("  " + _event_line(t, event))
+    click.echo()
+    click.echo(t("Done. See it again with: tautan show {id}", id=invitation.id))
+
+
+def _stepper(t: Translator, total: int):  # noqa: ANN202 - a tiny closure
+    count = 0
+
+    def step(title: str) -> None:
+        nonlocal count
+        count += 1
+        click.echo()
+        click.secho(t("Step {n} of {total}: {title}", n=count, total=total, title=title), bold=True)
+
+    return step

@@ -1,0 +1,38 @@
+"""Signed, expiring links (itsdangerous): one salt per purpose, key rotation through the
+comma-separated ``SECRET_KEY`` (the first key signs, every key verifies)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+INVITATION_PAGE = "tautan.invitation-page"
+
+
+def _serializer(secret_keys: Sequence[str], purpose: str) -> URLSafeSerializer:
+    # itsdangerous signs with the last key of the list and verifies with all of them.
+    return URLSafeSerializer(list(reversed(secret_keys)), salt=purpose)
+
+
+def sign(secret_keys: Sequence[str], purpose: str, payload: object) -> str:
+    return _serializer(secret_keys, purpose).dumps(payload)
+
+
+def unsign(secret_keys: Sequence[str], purpose: str, token: str) -> object | None:
+    """The payload, or ``None`` when the token was not signed by us for this purpose."""
+    try:
+        return _serializer(secret_keys, purpose).loads(token)
+    except BadSignature:
+        return None
+
+
+def invitation_url(base_url: str, secret_keys: Sequence[str], invitation_id: int, reply_token: str) -> str:
+    """The invitation page's address. It binds the invitation to its reply token, so a link
+    outlives no cancelled or re-issued invitation; expiry is the invitation's own."""
+    token = sign(secret_keys, INVITATION_PAGE, [invitation_id, reply_token])
+    return f"{base_url.rstrip('/')}/i/{token}"
+
+
+def reply_address(reply_token: str, mail_domain: str) -> str:
+    return f"connect+{reply_token}@{mail_domain}"
