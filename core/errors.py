@@ -53,6 +53,10 @@ class AlreadyRequested(UserError):
     message_id = N_("{supplier} has already asked to connect for {types}. Approve the request instead.")
 
 
+class Suppressed(UserError):
+    message_id = N_("{email} has asked not to receive invitations from {customer}.")
+
+
 class InvitationExpired(UserError):
     message_id = N_("This invitation expired on {expired_at}.")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import unicodedata
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    LargeBinary,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -63,6 +65,13 @@ def search_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+def slugify(text: str, max_length: int = 60) -> str:
+    """ASCII letters, digits and hyphens, safe in the local part of an address."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:max_length].strip("-")
+    return slug or "company"
+
+
 class Role(enum.StrEnum):
     CUSTOMER = "customer"
     SUPPLIER = "supplier"
@@ -86,6 +95,20 @@ class InvitationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     UNDELIVERABLE = "undeliverable"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class InboxStatus(enum.StrEnum):
+    NEW = "new"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class MemberRole(enum.StrEnum):
@@ -113,6 +136,8 @@ class Company(Base):
     name_key: Mapped[str] = mapped_column(String(200))
     search_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
+    # For addresses such as request+<slug>@MAIL_DOMAIN: lowercase ASCII letters, digits and hyphens.
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"), index=True)
     locale: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[dt.datetime]
@@ -198,9 +223,13 @@ class Invitation(Base):
     reply_token: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime]
+    # When the current round of inviting began: creation, or the last reopening of an expired
+    # invitation. Reminders count from here.
+    invited_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[dt.datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     customer: Mapped[Company] = relationship(foreign_keys=[customer_id])
@@ -281,3 +310,73 @@ class Event(Base):
 
 
 DOCUMENT_TYPES = ("catalog", "order", "invoice")
+
+
+class Outbox(Base):
+    """A message to deliver (an email now, a Slack notice later), written in the same commit as
+    the change that calls for it and delivered by the worker, with retries."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("status", OutboxStatus), name="status"),
+        Index("ix_outbox_due", "status", "next_attempt_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    lang: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    invitation: Mapped[Invitation | None] = relationship()
+
+
+class Suppression(Base):
+    """An address that asked to receive no more invitations from one customer (List-Unsubscribe)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("email", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+
+
+class Inbox(Base):
+    """Every inbound message, stored raw before it is acknowledged, then processed.
+
+    ``dedup_key`` is derived from the Message-ID (or, without one, from the bytes), so the same
+    message delivered twice, or by SMTP and IMAP both, is stored and acted on once."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        CheckConstraint(_in("status", InboxStatus), name="status"),
+        Index("ix_inbox_due", "status", "received_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(80), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    source: Mapped[str] = mapped_column(String(200))
+    mail_from: Mapped[str] = mapped_column(String(320))
+    rcpt_tos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[dt.datetime | None]
+    processed_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from core.errors import (
@@ -22,6 +22,7 @@ from core.errors import (
     InvitationClosed,
     InvitationExpired,
     NotFound,
+    Suppressed,
 )
 from core.i18n import N_, SUPPORTED_LOCALES, normalize_locale
 from core.model import (
@@ -36,7 +37,9 @@ from core.model import (
     Person,
     Role,
     Status,
+    Suppression,
     search_key,
+    slugify,
 )
 from core.transitions import Action, Side, transition
 from core.uow import UnitOfWork
@@ -56,6 +59,8 @@ from core.views import (
 VIAS = ("cli", "slack", "email", "link", "system")
 INVITATION_TTL = dt.timedelta(days=30)
 REQUEST_TTL = dt.timedelta(days=30)
+REMINDERS = tuple(dt.timedelta(days=d) for d in (3, 7, 14))
+RENEWAL_REQUEST_INTERVAL = dt.timedelta(hours=24)
 MAX_PER_PAGE = 200
 MAX_MESSAGE_LENGTH = 2000
 MAX_NAME_LENGTH = 200
@@ -83,7 +88,9 @@ def create_company(uow: UnitOfWork, *, name: str, actor: str, via: str,
             raise InvalidInput(N_("A company named {name} already exists."), name=name)
         company = Company(role=role, parent=parent_company, parent_key=parent_company.id if parent_company else 0,
                           locale=_locale(locale) if locale else (parent_company.locale if parent_company else "en"),
-                          created_at=uow.now())
+                          created_at=uow.now(),
+                          slug=_unique_slug(session, f"{parent_company.slug}-{slugify(name)}" if parent_company
+                                            else slugify(name)))
         company.set_name(name)
         session.add(company)
         uow.record("unit_created" if parent_company else "company_created", actor=actor, via=_via(via),
@@ -98,6 +105,14 @@ def create_company(uow: UnitOfWork, *, name: str, actor: str, via: str,
 def get_company(uow: UnitOfWork, ref: CompanyRef, *, unit: str | None = None) -> CompanyView:
     with uow:
         return company_view(_company(uow.session, ref, unit=unit))
+
+
+def get_company_by_slug(uow: UnitOfWork, slug: str) -> CompanyView:
+    with uow:
+        company = uow.session.scalars(select(Company).where(Company.slug == slug.lower())).first()
+        if company is None or not company.is_customer:
+            raise NotFound(N_("There is no company called {name}."), name=slug)
+        return company_view(company)
 
 
 # --- invitations -----------------------------------------------------------------------------
@@ -120,6 +135,8 @@ def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence
         if not inviting.is_customer:
             raise InvalidInput(N_("{name} is not a customer company."), name=inviting.display_name)
         document_types = _document_types(session, type_codes)
+        if _suppressed(session, email, inviting.root):
+            raise Suppressed(email=email, customer=inviting.root.name)
         supplier, person = _supplier_for(uow, email, supplier_name)
         if supplier.id == inviting.root.id:
             raise InvalidInput(N_("A company cannot invite itself."))
@@ -154,7 +171,7 @@ def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence
         invitation = live or Invitation(
             customer=inviting, supplier=supplier, email=email, lang=lang, message=message,
             inviter=actor, reply_token=new_reply_token(), status=InvitationStatus.PENDING,
-            created_at=now, expires_at=now + ttl, reminders_sent=0)
+            created_at=now, invited_at=now, expires_at=now + ttl, reminders_sent=0)
         session.add(invitation)
 
         added = []
@@ -171,6 +188,9 @@ def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence
             _move(uow, connection, status, Action.INVITE, actor=actor, via=via, invitation=invitation,
                   previous=current)
             added.append(document_type.code)
+        if added:  # a new invitation, or new types on the live one: the supplier hears of it
+            uow.enqueue(channel="email", kind="invitation", recipient=invitation.email, lang=invitation.lang,
+                    invitation=invitation)
         session.flush()
         session.refresh(invitation, ["connections"])
         view = invitation_view(invitation, created=created, added_types=tuple(added))
@@ -209,7 +229,9 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
     with uow:
         session, now = uow.session, uow.now()
         invitation = _invitation(session, invitation_id, reply_token, lock=True)
-        if invitation.status != InvitationStatus.PENDING:
+        # An invitation a bounce marked undeliverable can still be answered: it evidently arrived
+        # somewhere (a forward, a second mailbox).
+        if invitation.status not in (InvitationStatus.PENDING, InvitationStatus.UNDELIVERABLE):
             raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
         if now >= invitation.expires_at:
             raise InvitationExpired(expired_at=invitation.expires_at)
@@ -219,10 +241,177 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
                   previous=connection.status)
         invitation.status = outcome
         invitation.closed_at = now
+        if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
+            uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
+                    invitation=invitation)
         session.flush()
         view = invitation_view(invitation)
         uow.commit()
     return view
+
+
+def resend(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str,
+           ttl: dt.timedelta = INVITATION_TTL) -> InvitationView:
+    """Send an invitation again, with the same tokens. An undeliverable one is tried again; an
+    expired one is reopened (its connections invited again, a new expiry date)."""
+    with uow:
+        session, now = uow.session, uow.now()
+        invitation = _invitation(session, invitation_id, None, lock=True)
+        if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.CANCELLED):
+            raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
+        if _suppressed(session, invitation.email, invitation.customer.root):
+            raise Suppressed(email=invitation.email, customer=invitation.customer.root.name)
+        if invitation.status == InvitationStatus.PENDING and now >= invitation.expires_at:
+            _expire_invitation(uow, invitation, actor="system", via="system")
+        if invitation.status == InvitationStatus.EXPIRED:
+            reopened = [c for c in invitation.connections
+                        if c.invitation_id == invitation.id and c.status == Status.EXPIRED]
+            if not reopened:
+                raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus.EXPIRED])
+            for connection in reopened:
+                status = transition(Action.INVITE, connection.status, Side.CUSTOMER)
+                _move(uow, connection, status, Action.INVITE, actor=actor, via=via, invitation=invitation,
+                      previous=connection.status)
+            invitation.invited_at = now
+            invitation.expires_at = now + ttl
+            invitation.reminders_sent = 0
+        invitation.status = InvitationStatus.PENDING
+        invitation.closed_at = None
+        uow.enqueue(channel="email", kind="invitation", recipient=invitation.email, lang=invitation.lang,
+                invitation=invitation, resent=True)
+        uow.record("resent", actor=actor, via=_via(via), customer=invitation.customer,
+                   supplier=invitation.supplier, invitation=invitation)
+        session.flush()
+        view = invitation_view(invitation)
+        uow.commit()
+    return view
+
+
+def remind(uow: UnitOfWork, *, schedule: Sequence[dt.timedelta] = REMINDERS, limit: int = 500) -> list[int]:
+    """Queue the reminders that are due (by default 3, 7 and 14 days after the invitation, at most
+    three); returns the ids of the invitations reminded. Run by the worker."""
+    if not schedule:
+        return []
+    with uow:
+        session, now = uow.session, uow.now()
+        candidates = session.scalars(
+            select(Invitation).where(Invitation.status == InvitationStatus.PENDING,
+                                     Invitation.reminders_sent < len(schedule),
+                                     Invitation.invited_at <= now - min(schedule),
+                                     Invitation.expires_at > now)
+            .order_by(Invitation.id).limit(limit).with_for_update(skip_locked=True))
+        reminded = []
+        for invitation in candidates:
+            if now < invitation.invited_at + schedule[invitation.reminders_sent]:
+                continue
+            invitation.reminders_sent += 1
+            if _suppressed(session, invitation.email, invitation.customer.root):
+                continue
+            uow.enqueue(channel="email", kind="reminder", recipient=invitation.email, lang=invitation.lang,
+                    invitation=invitation, number=invitation.reminders_sent)
+            uow.record("reminded", actor="system", via="system", customer=invitation.customer,
+                       supplier=invitation.supplier, invitation=invitation, number=invitation.reminders_sent)
+            reminded.append(invitation.id)
+        uow.commit()
+    return reminded
+
+
+def mark_undeliverable(uow: UnitOfWork, *, reason: str, actor: str, via: str, invitation_id: int | None = None,
+                       reply_token: str | None = None) -> bool:
+    """A bounce: the invitation could not be delivered. Returns False when nothing changed (a
+    duplicate bounce, or a late one for an invitation already answered)."""
+    with uow:
+        invitation = _invitation(uow.session, invitation_id, reply_token, lock=True)
+        changed = record_undeliverable(uow, invitation, reason=reason, actor=actor, via=via)
+        uow.commit()
+    return changed
+
+
+def record_undeliverable(uow: UnitOfWork, invitation: Invitation, *, reason: str, actor: str, via: str) -> bool:
+    if invitation.status != InvitationStatus.PENDING:
+        return False
+    invitation.status = InvitationStatus.UNDELIVERABLE
+    uow.record("bounced", actor=actor, via=_via(via), customer=invitation.customer, supplier=invitation.supplier,
+               invitation=invitation, reason=reason, email=invitation.email)
+    return True
+
+
+def request_renewal(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> bool:
+    """The supplier found an expired invitation and asks for a new one; the customer's admins hear
+    of it. Asking again within a day records nothing new (returns False)."""
+    with uow:
+        session, now = uow.session, uow.now()
+        invitation = _invitation(session, invitation_id, None, lock=True)
+        expired = invitation.status == InvitationStatus.EXPIRED or (
+            invitation.status == InvitationStatus.PENDING and now >= invitation.expires_at)
+        if not expired:
+            raise InvalidInput(N_("Only an expired invitation can be renewed."))
+        recent = session.scalars(select(Event.id).where(
+            Event.invitation_id == invitation.id, Event.kind == "renewal_requested",
+            Event.at > now - RENEWAL_REQUEST_INTERVAL).limit(1)).first()
+        if recent is None:
+            uow.record("renewal_requested", actor=actor, via=_via(via), customer=invitation.customer,
+                       supplier=invitation.supplier, invitation=invitation, email=invitation.email)
+        uow.commit()
+    return recent is None
+
+
+def unsubscribe(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> bool:
+    """The invited address wants no more invitations from this customer (List-Unsubscribe).
+    Returns False when it had already asked."""
+    with uow:
+        session = uow.session
+        invitation = _invitation(session, invitation_id, None, lock=True)
+        customer = invitation.customer.root
+        if _suppressed(session, invitation.email, customer):
+            return False
+        session.add(Suppression(email=invitation.email, customer_id=customer.id, created_at=uow.now()))
+        uow.record("unsubscribed", actor=actor, via=_via(via), customer=invitation.customer,
+                   supplier=invitation.supplier, invitation=invitation, email=invitation.email)
+        uow.commit()
+    return True
+
+
+def answer(uow: UnitOfWork, *, recipient: str, kind: str, lang: str, invitation_id: int | None = None,
+           **payload: object) -> None:
+    """Queue an answer to someone who wrote to us (an unclear reply, HELP, STATUS, a request)."""
+    with uow:
+        invitation = uow.session.get(Invitation, invitation_id) if invitation_id is not None else None
+        uow.enqueue(channel="email", kind=kind, recipient=recipient, lang=lang, invitation=invitation, **payload)
+        uow.commit()
+
+
+def connections_of(uow: UnitOfWork, *, email: str, limit: int = 50) -> list[ConnectionView]:
+    """The connections of the supplier companies an address belongs to (for STATUS by email):
+    only its own, never anyone else's."""
+    with uow:
+        session = uow.session
+        companies = select(Membership.company_id).join(Person, Person.id == Membership.person_id).where(
+            Person.email == email.lower())
+        rows = session.scalars(
+            select(Connection).where(Connection.supplier_id.in_(companies))
+            .options(selectinload(Connection.customer).selectinload(Company.parent),
+                     selectinload(Connection.supplier), selectinload(Connection.document_type))
+            .order_by(Connection.updated_at.desc(), Connection.id.desc()).limit(limit))
+        return [connection_view(c) for c in rows]
+
+
+def request_by_email(uow: UnitOfWork, *, email: str, customer: CompanyRef, types: Sequence[str], actor: str,
+                     via: str, supplier_name: str | None = None) -> list[ConnectionView]:
+    """A supplier contact, having confirmed its address, asks a customer to connect."""
+    email = normalize_email(email)
+    type_codes = _type_codes(types)
+    with uow:
+        target = _company(uow.session, customer)
+        supplier, _person = _supplier_for(uow, email, supplier_name)
+        views = _request(uow, supplier, target, type_codes, actor=actor, via=via)
+        uow.commit()
+    return views
+
+
+def _suppressed(session: Session, email: str, customer: Company) -> bool:
+    return session.scalars(select(Suppression.id).where(
+        Suppression.email == email, Suppression.customer_id == customer.id).limit(1)).first() is not None
 
 
 def expire(uow: UnitOfWork, *, actor: str = "system", via: str = "system",
@@ -272,37 +461,41 @@ def request(uow: UnitOfWork, *, supplier: CompanyRef, customer: CompanyRef, type
     """A supplier asks a customer (or one of its units) to connect for some document types."""
     type_codes = _type_codes(types)
     with uow:
-        session, now = uow.session, uow.now()
-        asking = _company(session, supplier)
-        if not asking.is_supplier:
-            raise InvalidInput(N_("{name} is not a supplier company."), name=asking.name)
-        target = _company(session, customer, unit=unit)
-        if not target.is_customer:
-            raise InvalidInput(N_("{name} is not a customer company."), name=target.display_name)
-        if target.root.id == asking.id:
-            raise InvalidInput(N_("A company cannot invite itself."))
-        changed = []
-        for document_type in _document_types(session, type_codes):
-            connection = session.scalars(
-                select(Connection).where(Connection.customer_id == target.id,
-                                         Connection.supplier_id == asking.id,
-                                         Connection.type_id == document_type.id)
-                .with_for_update()).first()
-            current = connection.status if connection is not None else None
-            if current == Status.CONNECTED:
-                raise AlreadyConnected(supplier=asking.name, customer=target.display_name,
-                                       types=[document_type.code])
-            status = transition(Action.REQUEST, current, Side.SUPPLIER)
-            if connection is None:
-                connection = Connection(customer=target, supplier=asking, document_type=document_type,
-                                        created_at=now)
-                session.add(connection)
-            _move(uow, connection, status, Action.REQUEST, actor=actor, via=via, previous=current)
-            changed.append(connection)
-        session.flush()
-        views = [connection_view(c) for c in changed]
+        asking = _company(uow.session, supplier)
+        views = _request(uow, asking, _company(uow.session, customer, unit=unit), type_codes, actor=actor, via=via)
         uow.commit()
     return views
+
+
+def _request(uow: UnitOfWork, asking: Company, target: Company, type_codes: Sequence[str], *, actor: str,
+             via: str) -> list[ConnectionView]:
+    session, now = uow.session, uow.now()
+    if not asking.is_supplier:
+        raise InvalidInput(N_("{name} is not a supplier company."), name=asking.name)
+    if not target.is_customer:
+        raise InvalidInput(N_("{name} is not a customer company."), name=target.display_name)
+    if target.root.id == asking.id:
+        raise InvalidInput(N_("A company cannot invite itself."))
+    changed = []
+    for document_type in _document_types(session, type_codes):
+        connection = session.scalars(
+            select(Connection).where(Connection.customer_id == target.id,
+                                     Connection.supplier_id == asking.id,
+                                     Connection.type_id == document_type.id)
+            .with_for_update()).first()
+        current = connection.status if connection is not None else None
+        if current == Status.CONNECTED:
+            raise AlreadyConnected(supplier=asking.name, customer=target.display_name,
+                                   types=[document_type.code])
+        status = transition(Action.REQUEST, current, Side.SUPPLIER)
+        if connection is None:
+            connection = Connection(customer=target, supplier=asking, document_type=document_type,
+                                    created_at=now)
+            session.add(connection)
+        _move(uow, connection, status, Action.REQUEST, actor=actor, via=via, previous=current)
+        changed.append(connection)
+    session.flush()
+    return [connection_view(c) for c in changed]
 
 
 def approve(uow: UnitOfWork, *, connection_id: int, actor: str, via: str) -> ConnectionView:
@@ -381,45 +574,64 @@ def search(uow: UnitOfWork, *, company: CompanyRef | None = None, side: Side = S
     type_codes = _type_codes(types) if types else []
     with uow:
         session = uow.session
-        query: Select[tuple[Connection]] = select(Connection)
+        filters: list[ColumnElement[bool]] = []
+        members: list[int] = []
         if company is not None:
             owner = _company(session, company, unit=unit if side is Side.CUSTOMER else None)
             if side is Side.CUSTOMER:
                 members = [owner.id] if unit or owner.parent_id else [owner.id, *(u.id for u in owner.units)]
-                query = query.where(Connection.customer_id.in_(members))
             else:
-                query = query.where(Connection.supplier_id == owner.id)
+                filters.append(Connection.supplier_id == owner.id)
                 if unit:
-                    query = query.where(Connection.customer_id.in_(
+                    filters.append(Connection.customer_id.in_(
                         select(Company.id).where(Company.name_key == search_key(unit))))
         if statuses:
-            query = query.where(Connection.status.in_(statuses))
+            filters.append(Connection.status.in_(statuses))
         if type_codes:
-            query = query.where(Connection.type_id.in_(
+            filters.append(Connection.type_id.in_(
                 select(DocumentType.id).where(DocumentType.code.in_(type_codes))))
         if partner and partner.strip():
-            pattern = "%" + _escape_like(search_key(partner)) + "%"
-            if side is Side.CUSTOMER or company is None:
-                other = aliased(Company)
-                by_supplier = select(other.id).where(other.search_name.like(pattern, escape="\\"))
-                condition = Connection.supplier_id.in_(by_supplier)
-                if company is None:
-                    condition = or_(condition, Connection.customer_id.in_(by_supplier))
-                query = query.where(condition)
-            else:
-                unit_company, parent = aliased(Company), aliased(Company)
-                query = query.where(Connection.customer_id.in_(
-                    select(unit_company.id).outerjoin(parent, unit_company.parent_id == parent.id)
-                    .where(or_(unit_company.search_name.like(pattern, escape="\\"),
-                               parent.search_name.like(pattern, escape="\\")))))
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            filters.append(_partner_filter(search_key(partner), side if company is not None else None))
+
+        scope = [Connection.customer_id.in_(members)] if members else []
+        total = session.scalar(select(func.count()).select_from(Connection).where(*scope, *filters)) or 0
+        newest_first = (Connection.updated_at.desc(), Connection.id.desc())
+        if len(members) > 1:
+            # A customer with units: one ordered branch per company, merged. Each branch walks its
+            # own index in order, instead of the database sorting every row of every unit.
+            window = page * per_page
+            branches = [select(Connection.id, Connection.updated_at)
+                        .where(Connection.customer_id == member, *filters)
+                        .order_by(*newest_first).limit(window).subquery() for member in members]
+            merged = union_all(*(select(b.c.id, b.c.updated_at) for b in branches)).subquery()
+            page_ids = (select(merged.c.id).order_by(merged.c.updated_at.desc(), merged.c.id.desc())
+                        .limit(per_page).offset((page - 1) * per_page))
+            listing = select(Connection).where(Connection.id.in_(page_ids))
+        else:
+            listing = (select(Connection).where(*scope, *filters)
+                       .limit(per_page).offset((page - 1) * per_page))
         rows = session.scalars(
-            query.options(selectinload(Connection.customer).selectinload(Company.parent),
-                          selectinload(Connection.supplier), selectinload(Connection.document_type))
-            .order_by(Connection.updated_at.desc(), Connection.id.desc())
-            .limit(per_page).offset((page - 1) * per_page))
+            listing.order_by(*newest_first)
+            .options(selectinload(Connection.customer).selectinload(Company.parent),
+                     selectinload(Connection.supplier), selectinload(Connection.document_type)))
         items = tuple(connection_view(c) for c in rows)
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def _partner_filter(key: str, side: Side | None) -> ColumnElement[bool]:
+    """The other side's name contains ``key`` (already case-folded). ``side=None``: either side."""
+    pattern = "%" + _escape_like(key) + "%"
+    if side is Side.SUPPLIER:  # the partner is the customer: a unit matches by its name or its parent's
+        unit_company, parent = aliased(Company), aliased(Company)
+        return Connection.customer_id.in_(
+            select(unit_company.id).outerjoin(parent, unit_company.parent_id == parent.id)
+            .where(or_(unit_company.search_name.like(pattern, escape="\\"),
+                       parent.search_name.like(pattern, escape="\\"))))
+    other = aliased(Company)
+    named = select(other.id).where(other.search_name.like(pattern, escape="\\"))
+    if side is Side.CUSTOMER:
+        return Connection.supplier_id.in_(named)
+    return or_(Connection.supplier_id.in_(named), Connection.customer_id.in_(named))
 
 
 def history(uow: UnitOfWork, *, invitation_id: int | None = None,
@@ -472,6 +684,14 @@ def _company(session: Session, ref: CompanyRef, *, unit: str | None = None) -> C
     return company
 
 
+def _unique_slug(session: Session, base: str) -> str:
+    taken = set(session.scalars(select(Company.slug).where(
+        or_(Company.slug == base, Company.slug.like(_escape_like(base) + "-%", escape="\\")))))
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
+
+
 def _sibling(session: Session, name: str, parent: Company | None) -> Company | None:
     return session.scalars(select(Company).where(
         Company.parent_key == (parent.id if parent else 0),
@@ -498,8 +718,8 @@ def _supplier_for(uow: UnitOfWork, email: str, supplier_name: str | None) -> tup
         name = _clean_name(supplier_name) if supplier_name else email
         supplier = _sibling(session, name, None)
     if supplier is None:
-        supplier = Company(role=Role.SUPPLIER, parent_key=0, created_at=now,
-                           locale=_guess_locale(email))
+        supplier = Company(role=Role.SUPPLIER, parent_key=0, created_at=now, locale=_guess_locale(email),
+                           slug=_unique_slug(session, slugify(name)))
         supplier.set_name(name)
         session.add(supplier)
         session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import ConcurrentChange, TautanError, Unavailable
-from core.model import Company, Connection, Event, Invitation
+from core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,17 @@ class UnitOfWork:
                       invitation=invitation)
         self.session.add(event)
         return event
+
+    def enqueue(self, *, channel: str, kind: str, recipient: str, lang: str,
+                invitation: Invitation | None = None, **payload: Any) -> Outbox:
+        """Add a message to deliver; it is committed with the change that calls for it and sent
+        by the worker afterwards (never from inside this transaction)."""
+        now = self.now()
+        row = Outbox(channel=channel, kind=kind, recipient=recipient, lang=lang, invitation=invitation,
+                     payload=payload, status=OutboxStatus.PENDING, attempts=0, created_at=now,
+                     next_attempt_at=now)
+        self.session.add(row)
+        return row
 
     def commit(self) -> None:
         try:

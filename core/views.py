@@ -20,6 +20,7 @@ class CompanyView:
     name: str
     display_name: str
     role: str
+    slug: str
     parent_id: int | None
     locale: str
 
@@ -54,8 +55,10 @@ class InvitationView:
     reply_token: str
     status: str
     created_at: dt.datetime
+    invited_at: dt.datetime
     expires_at: dt.datetime
     closed_at: dt.datetime | None
+    last_sent_at: dt.datetime | None
     reminders_sent: int
     connections: tuple[ConnectionView, ...]
     created: bool = True
@@ -98,7 +101,7 @@ class Page(Generic[T]):
 
 def company_view(company: Company) -> CompanyView:
     return CompanyView(id=company.id, name=company.name, display_name=company.display_name,
-                       role=company.role, parent_id=company.parent_id, locale=company.locale)
+                       role=company.role, slug=company.slug, parent_id=company.parent_id, locale=company.locale)
 
 
 def connection_view(connection: Connection) -> ConnectionView:
@@ -119,7 +122,8 @@ def invitation_view(invitation: Invitation, *, created: bool = True,
         supplier_id=invitation.supplier_id, supplier=invitation.supplier.name, email=invitation.email,
         lang=invitation.lang, message=invitation.message, inviter=invitation.inviter,
         reply_token=invitation.reply_token, status=invitation.status, created_at=invitation.created_at,
-        expires_at=invitation.expires_at, closed_at=invitation.closed_at,
+        invited_at=invitation.invited_at, expires_at=invitation.expires_at, closed_at=invitation.closed_at,
+        last_sent_at=invitation.last_sent_at,
         reminders_sent=invitation.reminders_sent,
         connections=tuple(connection_view(c) for c in invitation.connections),
         created=created, added_types=added_types)
@@ -159,4 +163,9 @@ EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
     "cancelled": Label(N_("cancelled")),
     "expired": Label(N_("expired")),
     "disconnected": Label(N_("disconnected")),
+    "resent": Label(N_("invitation sent again")),
+    "reminded": Label(N_("reminder sent")),
+    "bounced": Label(N_("invitation could not be delivered")),
+    "renewal_requested": Label(N_("asked for a new invitation")),
+    "unsubscribed": Label(N_("asked for no more invitations")),
 })

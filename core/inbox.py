@@ -1,0 +1,121 @@
+"""The inbox: every inbound message is stored raw before the transport acknowledges it, then
+processed from here. Storing is idempotent by ``dedup_key`` (derived from the Message-ID), and
+rows are claimed with a lease, so a crash between storing and processing only delays a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+
+from core.errors import ConcurrentChange
+from core.model import Inbox, InboxStatus, Outbox
+from core.uow import UnitOfWork
+
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    raw: bytes
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    source: str
+    attempts: int
+    received_at: dt.datetime
+
+
+def store(uow: UnitOfWork, *, dedup_key: str, message_id: str | None, source: str, mail_from: str,
+          rcpt_tos: Sequence[str], raw: bytes) -> Stored:
+    """Keep a message. The same message again (same ``dedup_key``) is not stored twice."""
+    try:
+        with uow:
+            existing = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
+            if existing is not None:
+                return Stored(id=existing, duplicate=True)
+            row = Inbox(dedup_key=dedup_key, message_id=message_id, source=source[:200], mail_from=mail_from[:320],
+                        rcpt_tos=list(rcpt_tos), raw=raw, size=len(raw), received_at=uow.now(),
+                        status=InboxStatus.NEW, attempts=0)
+            uow.session.add(row)
+            uow.commit()
+            return Stored(id=row.id, duplicate=False)
+    except ConcurrentChange:  # two deliveries of the same message at once: the other one stored it
+        with uow:
+            existing = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
+        if existing is None:
+            raise
+        return Stored(id=existing, duplicate=True)
+
+
+def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
+          ids: Sequence[int] | None = None) -> list[InboxItem]:
+    """Take stored messages to process: new ones, and ones whose processor died (lease over)."""
+    with uow:
+        now = uow.now()
+        query = (select(Inbox).where(
+            or_(Inbox.status == InboxStatus.NEW,
+                (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= now)))
+            .order_by(Inbox.received_at, Inbox.id).limit(limit).with_for_update(skip_locked=True))
+        if ids is not None:
+            query = query.where(Inbox.id.in_(ids))
+        items = []
+        for row in uow.session.scalars(query):
+            row.status = InboxStatus.PROCESSING
+            row.lease_until = now + lease
+            row.attempts += 1
+            items.append(InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
+                                   source=row.source, attempts=row.attempts, received_at=row.received_at))
+        uow.commit()
+    return items
+
+
+def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:
+    """Record how a message was handled. A failure is kept, with its error, for a person to look at."""
+    with uow:
+        uow.session.execute(update(Inbox).where(Inbox.id == inbox_id).values(
+            status=InboxStatus.FAILED if failed else InboxStatus.DONE, outcome=outcome[:64],
+            error=error[:2000] if error else None, processed_at=uow.now(), lease_until=None))
+        uow.commit()
+
+
+def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str) -> None:
+    """Processing hit a passing problem (the database, a lost race): try again, a few times."""
+    with uow:
+        row = uow.session.get(Inbox, inbox_id, with_for_update=True)
+        if row is not None:
+            row.error = error[:2000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status, row.outcome, row.processed_at = InboxStatus.FAILED, "gave_up", uow.now()
+            else:
+                row.status, row.lease_until = InboxStatus.NEW, None
+        uow.commit()
+
+
+def answers_sent(uow: UnitOfWork, *, recipient: str | None = None, domain: str | None = None,
+                 kinds: Sequence[str], since: dt.timedelta) -> int:
+    """How many answers of these kinds went to an address (or a whole domain) lately: for rate limits."""
+    with uow:
+        query = select(func.count()).select_from(Outbox).where(
+            Outbox.kind.in_(kinds), Outbox.created_at > uow.now() - since)
+        if recipient is not None:
+            query = query.where(Outbox.recipient == recipient)
+        if domain is not None:
+            query = query.where(Outbox.recipient.like("%@" + domain.replace("%", "").replace("_", "\\_"),
+                                                      escape="\\"))
+        return uow.session.scalar(query) or 0
+
+
+def status_of(uow: UnitOfWork, *, inbox_id: int) -> str | None:
+    with uow:
+        return uow.session.scalar(select(Inbox.status).where(Inbox.id == inbox_id))

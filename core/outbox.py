@@ -1,0 +1,102 @@
+"""The outbox: messages written in the same commit as the change that calls for them, delivered
+later by the worker. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so several
+workers share the work, and a worker that dies mid-send only delays its rows until the lease ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import selectinload
+
+from core.model import Company, Connection, Invitation, Outbox, OutboxStatus
+from core.services import record_undeliverable
+from core.uow import UnitOfWork
+from core.views import InvitationView, invitation_view
+
+LEASE = dt.timedelta(minutes=5)
+# Temporary failures are retried with growing pauses, for as long as a mail server would keep
+# trying (five days); a relay that is down loses nothing.
+RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (1, 5, 15, 30, 60))
+GIVE_UP_AFTER = dt.timedelta(days=5)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    channel: str
+    kind: str
+    recipient: str
+    lang: str
+    attempts: int
+    created_at: dt.datetime
+    invitation: InvitationView | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta = LEASE) -> list[OutboxItem]:
+    """Take up to ``limit`` due messages for this worker; nobody else gets them until the lease ends."""
+    with uow:
+        now = uow.now()
+        rows = list(uow.session.scalars(
+            select(Outbox).where(
+                Outbox.channel == channel,
+                or_(Outbox.status == OutboxStatus.PENDING,
+                    (Outbox.status == OutboxStatus.SENDING) & (Outbox.lease_until <= now)),
+                Outbox.next_attempt_at <= now)
+            .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
+            .with_for_update(skip_locked=True, of=Outbox)
+            .options(selectinload(Outbox.invitation).options(
+                selectinload(Invitation.customer).selectinload(Company.parent),
+                selectinload(Invitation.supplier),
+                selectinload(Invitation.connections).options(
+                    selectinload(Connection.document_type), selectinload(Connection.customer),
+                    selectinload(Connection.supplier))))))
+        items = []
+        for row in rows:
+            row.status = OutboxStatus.SENDING
+            row.lease_until = now + lease
+            row.attempts += 1
+            items.append(OutboxItem(
+                id=row.id, channel=row.channel, kind=row.kind, recipient=row.recipient, lang=row.lang,
+                attempts=row.attempts, created_at=row.created_at, payload=dict(row.payload or {}),
+                invitation=invitation_view(row.invitation) if row.invitation is not None else None))
+        uow.commit()
+    return items
+
+
+def delivered(uow: UnitOfWork, *, outbox_id: int, invitation_id: int | None = None) -> None:
+    """Mark a message sent (one short statement or two: this runs once per message)."""
+    with uow:
+        now = uow.now()
+        uow.session.execute(update(Outbox).where(Outbox.id == outbox_id).values(
+            status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None))
+        if invitation_id is not None:
+            uow.session.execute(update(Invitation).where(Invitation.id == invitation_id).values(
+                last_sent_at=now, version=Invitation.version + 1))
+        uow.commit()
+
+
+def failed(uow: UnitOfWork, *, outbox_id: int, error: str, permanent: bool) -> bool:
+    """Record a failed attempt. Returns True when the message is given up on (a permanent
+    failure, or temporary ones for too long); the caller then tells whoever needs to know."""
+    with uow:
+        now = uow.now()
+        row = uow.session.get(Outbox, outbox_id, with_for_update=True)
+        if row is None:
+            return False
+        row.last_error = error[:2000]
+        row.lease_until = None
+        give_up = permanent or now - row.created_at >= GIVE_UP_AFTER
+        if give_up:
+            row.status = OutboxStatus.FAILED
+            if row.invitation is not None and row.kind in ("invitation", "reminder"):
+                record_undeliverable(uow, row.invitation, reason=error[:500], actor="system", via="system")
+        else:
+            row.status = OutboxStatus.PENDING
+            row.next_attempt_at = now + RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+        uow.commit()
+    return give_up
