@@ -259,6 +259,8 @@ def build_cli(t: Translator) -> click.Group:
                 return _print_json(_invitation_json(view))
             click.echo(t(done, id=view.id, supplier=view.supplier, customer=view.customer))
 
+    answer("resend", t("Send an invitation again (also an undeliverable or expired one)."), services.resend,
+           N_("Invitation {id} to {supplier} will be sent again."))
     answer("cancel", t("Cancel an invitation that has not been answered."), services.cancel,
            N_("Invitation {id} to {supplier} is cancelled."))
     answer("accept", t("Accept an invitation for the supplier (operators only)."), services.accept,
@@ -267,11 +269,75 @@ def build_cli(t: Translator) -> click.Group:
            N_("{supplier} declined the invitation from {customer} (invitation {id})."))
 
     @cli.command(help=t("Walk through one whole flow on the embedded database."))
+    @click.option("--serve/--no-serve", default=True,
+                  help=t("Keep running so the link can be opened (the default), or answer for the supplier and stop."))
     @click.pass_obj
-    def demo(container: Container) -> None:
+    def demo(container: Container, serve: bool) -> None:
         from app.demo import run_demo
 
-        run_demo(container, t)
+        run_demo(container, t, serve=serve)
+
+    @cli.command(help=t("Deliver email, send reminders and expire invitations."))
+    @click.option("--once", is_flag=True, help=t("Do one round and stop."))
+    @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
+                  help=t("Seconds between rounds."))
+    @click.pass_obj
+    def worker(container: Container, once: bool, interval: float) -> None:
+        from app.worker import Worker
+
+        runner = Worker.from_container(container)
+        if once:
+            report = runner.run_once()
+            click.echo(t("Processed {received} received, sent {sent}, retrying {retrying}, failed {failed}, "
+                         "reminders {reminded}, expired {expired}.",
+                         **{k: t.number(v) for k, v in vars(report).items()}))
+            return
+        container.check_schema()
+        click.echo(t("The worker is running. Press Ctrl+C to stop."))
+        runner.run_forever(interval)
+
+    host_option = click.option("--host", default="127.0.0.1", show_default=True, help=t("Address to listen on."))
+    port_option = click.option("--port", type=click.IntRange(1, 65535), help=t("Port to listen on (default: PORT)."))
+
+    @cli.command(help=t("Run the web app: invitation pages, Slack endpoints, health checks."))
+    @host_option
+    @port_option
+    @click.pass_obj
+    def web(container: Container, host: str, port: int | None) -> None:
+        from app.serve import run_web
+
+        container.check_schema()
+        run_web(container, host=host, port=port or container.settings.port)
+
+    @cli.command(help=t("Receive email: the SMTP server for replies, bounces and requests."))
+    @click.option("--listen", metavar="HOST:PORT", help=t("Address to listen on (default: SMTP_LISTEN)."))
+    @click.pass_obj
+    def smtp(container: Container, listen: str | None) -> None:
+        from app.serve import run_smtp
+
+        container.check_schema()
+        run_smtp(container, listen=listen, t=t)
+
+    @cli.command(help=t("Receive email from a mailbox (IMAP_URL): IDLE, with polling as a fallback."))
+    @click.option("--once", is_flag=True, help=t("Do one round and stop."))
+    @click.pass_obj
+    def imap(container: Container, once: bool) -> None:
+        from app.serve import run_imap
+
+        container.check_schema()
+        if not container.settings.imap_url:
+            raise LocalizedUsageError(t("Set IMAP_URL, for example imap://user:password@host:143/INBOX."))
+        run_imap(container, once=once, t=t)
+
+    @cli.command(help=t("Run everything in one process: the web app, the SMTP server and the worker."))
+    @host_option
+    @port_option
+    @click.pass_obj
+    def serve(container: Container, host: str, port: int | None) -> None:
+        from app.serve import run_all
+
+        container.check_schema()
+        run_all(container, host=host, port=port or container.settings.port, t=t)
 
     return cli
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core.i18n import normalize_locale
+
+if TYPE_CHECKING:
+    from mail.compose import DkimKey
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,11 @@ class Settings:
     slack_app_token: str | None = None
     default_locale: str = "en"
     port: int = 8000
+    maildir: str = "var/sent-mail"
+    dkim_selector: str | None = None
+    dkim_private_key_file: str | None = None
+    smtp_tls_cert: str | None = None
+    smtp_tls_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,7 +64,25 @@ class Settings:
             slack_app_token=get("SLACK_APP_TOKEN"),
             default_locale=normalize_locale(get("DEFAULT_LOCALE"), "en"),
             port=int(get("PORT", "8000") or 8000),
+            maildir=get("SENT_MAIL_DIR", cls.maildir) or cls.maildir,
+            dkim_selector=get("DKIM_SELECTOR"),
+            dkim_private_key_file=get("DKIM_PRIVATE_KEY_FILE"),
+            smtp_tls_cert=get("SMTP_TLS_CERT"),
+            smtp_tls_key=get("SMTP_TLS_KEY"),
         )
+
+    def smtp_listen_address(self) -> tuple[str, int]:
+        host, _, port = self.smtp_listen.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
+
+    def dkim_key(self) -> DkimKey | None:
+        """The DKIM signing key, when ``DKIM_SELECTOR`` and ``DKIM_PRIVATE_KEY_FILE`` are set."""
+        if not (self.dkim_selector and self.dkim_private_key_file):
+            return None
+        from mail.compose import DkimKey
+
+        with open(self.dkim_private_key_file, "rb") as key:
+            return DkimKey(selector=self.dkim_selector, domain=self.mail_domain, private_key=key.read())
 
     def __repr__(self) -> str:  # never print secrets
         return f"Settings(database_url={redact_url(self.database_url)!r}, mail_domain={self.mail_domain!r})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy import exc as sa_exc
@@ -12,12 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine, make_session_factory
 from app.settings import Settings
-from core.errors import Unavailable, UserError
+from core.errors import Unavailable
 from core.i18n import N_
 from core.uow import Clock, UnitOfWork, system_clock
 
+if TYPE_CHECKING:
+    from mail.compose import MailConfig
+    from mail.inbound import Inbound
 
-class NotMigrated(UserError):
+
+class NotMigrated(Unavailable):
     message_id = N_("The database is not set up yet. Run: tautan db upgrade")
 
 
@@ -52,6 +57,18 @@ class Container:
         except sa_exc.InterfaceError:
             raise Unavailable() from None
         self._checked = True
+
+    def mail_config(self) -> MailConfig:
+        from mail.compose import MailConfig
+
+        s = self.settings
+        return MailConfig(mail_domain=s.mail_domain, mail_from=s.mail_from, public_base_url=s.public_base_url,
+                          secret_keys=s.secret_keys, dkim=s.dkim_key())
+
+    def inbound(self) -> Inbound:
+        from mail.inbound import Inbound
+
+        return Inbound(self.uow, self.mail_config())
 
     def close(self) -> None:
         if "engine" in self.__dict__:

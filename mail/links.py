@@ -3,6 +3,7 @@ comma-separated ``SECRET_KEY`` (the first key signs, every key verifies)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -36,3 +37,24 @@ def invitation_url(base_url: str, secret_keys: Sequence[str], invitation_id: int
 
 def reply_address(reply_token: str, mail_domain: str) -> str:
     return f"connect+{reply_token}@{mail_domain}"
+
+
+UNSUBSCRIBE = "tautan.unsubscribe"
+
+
+def unsubscribe_url(base_url: str, secret_keys: Sequence[str], invitation_id: int, reply_token: str) -> str:
+    """The List-Unsubscribe address: stops invitations from this invitation's customer."""
+    token = sign(secret_keys, UNSUBSCRIBE, [invitation_id, reply_token])
+    return f"{base_url.rstrip('/')}/u/{token}"
+
+
+SUPPLIER_REQUEST = "tautan.supplier-request"
+REQUEST_LINK_TTL = dt.timedelta(days=7)
+
+
+def request_url(base_url: str, secret_keys: Sequence[str], customer_id: int, email: str, issued_at: int) -> str:
+    """The double opt-in link for a supplier's request by email: only the mailbox that asked can
+    open it, so a forged From: achieves nothing. It carries when it was issued (seconds since the
+    epoch); the page decides whether it is still valid, with the application's clock."""
+    token = sign(secret_keys, SUPPLIER_REQUEST, [customer_id, email, issued_at])
+    return f"{base_url.rstrip('/')}/r/{token}"

@@ -127,3 +127,57 @@ def clock() -> FakeClock:
 @pytest.fixture
 def uow(engine: Engine, clock: FakeClock) -> UnitOfWork:
     return UnitOfWork(make_session_factory(engine), clock=clock)
+
+
+# --- a real SMTP relay to send to ------------------------------------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SinkHandler:
+    """An aiosmtpd handler that keeps what it receives; some recipients can be refused with a
+    given reply (``refuse[address] = "550 5.1.1 no such user"``)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.refuse: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+        with self.lock:
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content
+                                                                                       or envelope.content)))
+        return "250 Message accepted"
+
+    def messages(self):  # noqa: ANN201
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(data, policy=policy.default) for _, _, data in self.received]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[SinkHandler, int]]:
+    """An aiosmtpd relay on a free port that keeps every message."""
+    from aiosmtpd.controller import Controller
+
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()

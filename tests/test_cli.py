@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 import pytest
@@ -29,8 +30,9 @@ class Run:
 
 
 @pytest.fixture
-def run(engine, database_url, capsys, monkeypatch) -> Run:  # noqa: ANN001
+def run(engine, database_url, capsys, monkeypatch, tmp_path) -> Run:  # noqa: ANN001
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SENT_MAIL_DIR", str(tmp_path / "sent-mail"))
     monkeypatch.setenv("SECRET_KEY", "new-key,old-key")
     monkeypatch.setenv("MAIL_DOMAIN", "connect.example.id")
     monkeypatch.setenv("LANG", "en_US.UTF-8")
@@ -148,8 +150,20 @@ def test_a_database_that_is_down_is_a_clear_message(run: Run) -> None:
     assert "temporarily unavailable" in run.err
 
 
-def test_demo_runs_again_and_again(run: Run) -> None:
-    first = run("demo")
+def test_demo_runs_again_and_again(run: Run, tmp_path) -> None:  # noqa: ANN001
+    first = run("demo", "--no-serve")
     assert "Step 4 of 4" in first and "connected" in first and "Done." in first
-    second = run("--lang", "id", "demo")
+    mail = re.search(r"The email is in the local maildir: (\S+)", first).group(1)
+    assert mail.startswith(str(tmp_path / "sent-mail" / "new"))
+    second = run("--lang", "id", "demo", "--no-serve")
     assert "Langkah 4 dari 4" in second and "terhubung" in second
+    assert len(list((tmp_path / "sent-mail" / "new").iterdir())) == 4  # 2 invitations, 2 confirmations
+
+
+def test_resend_and_worker(run: Run, tmp_path) -> None:  # noqa: ANN001
+    run("company", "add", "PT A")
+    invitation = run.json("invite", "ana@pt-maju.co.id", "--customer", "PT A")
+    assert "sent 1," in run("worker", "--once")
+    assert "will be sent again" in run("resend", str(invitation["id"]))
+    assert "terkirim 1," in run("--lang", "id", "worker", "--once")
+    assert len(list((tmp_path / "sent-mail" / "new").iterdir())) == 2

@@ -1,0 +1,121 @@
+"""The worker: expires what is due, queues reminders, and delivers the outbox with retries.
+
+Several workers may run at once on PostgreSQL: outbox rows are claimed with
+``FOR UPDATE SKIP LOCKED`` and a lease, so each message goes to one worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from app.wiring import Container
+from core import outbox, services
+from core.errors import TautanError
+from mail.compose import INVITATION_KINDS, MailConfig, compose
+from mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    expired: int = 0
+    reminded: int = 0
+    received: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __bool__(self) -> bool:
+        return any(vars(self).values())
+
+
+@dataclass
+class Worker:
+    container: Container
+    transport: Transport
+    mail: MailConfig
+    batch: int = 50
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def from_container(cls, container: Container, transport: Transport | None = None) -> Worker:
+        settings = container.settings
+        return cls(container=container,
+                   transport=transport or transport_from_url(settings.smtp_relay_url, maildir=settings.maildir),
+                   mail=container.mail_config())
+
+    def run_once(self) -> Report:
+        """One round: expire, remind, then deliver until nothing is due."""
+        report = Report()
+        # Inbound mail left unprocessed by a crash or an outage, first: its answers go out below.
+        inbound = self.container.inbound()
+        while not self.stop.is_set() and (count := inbound.process_pending()):
+            report.received += count
+        report.expired = len(services.expire(self.container.uow()))
+        report.reminded = len(services.remind(self.container.uow()))
+        while not self.stop.is_set() and self.deliver(report):
+            pass
+        return report
+
+    def deliver(self, report: Report) -> int:
+        """Deliver one batch of due email; returns how many rows were claimed."""
+        items = outbox.claim(self.container.uow(), channel="email", limit=self.batch)
+        if not items:
+            return 0
+        waiting = list(items)
+        try:
+            with self.transport.connect() as connection:
+                while waiting:
+                    self._send(connection, waiting[0], report)
+                    waiting.pop(0)
+        except RelayUnavailable as error:  # the relay is away: what was not sent waits for the next try
+            log.warning("outbox: %s: %s", self.transport.description, error.reason)
+            for item in waiting:
+                self._failed(item.id, error.reason, permanent=False, report=report)
+        return len(items)
+
+    def _send(self, connection: Connection, item: outbox.OutboxItem, report: Report) -> None:
+        try:
+            outgoing = compose(item, self.mail, now=self.container.clock())
+            connection.send(outgoing.as_bytes(self.mail.dkim), outgoing.envelope_from, outgoing.recipients)
+        except RelayUnavailable:
+            raise
+        except DeliveryError as error:
+            self._failed(item.id, error.reason, permanent=error.permanent, report=report)
+            return
+        except Exception as error:  # a bug in composing one message must not stop the others
+            log.exception("outbox %s: could not compose %s", item.id, item.kind)
+            self._failed(item.id, f"compose: {error.__class__.__name__}", permanent=False, report=report)
+            return
+        invitation_sent = item.invitation is not None and item.kind in INVITATION_KINDS
+        outbox.delivered(self.container.uow(), outbox_id=item.id,
+                         invitation_id=item.invitation.id if invitation_sent else None)
+        report.sent += 1
+
+    def _failed(self, outbox_id: int, reason: str, *, permanent: bool, report: Report) -> None:
+        try:
+            gave_up = outbox.failed(self.container.uow(), outbox_id=outbox_id, error=reason, permanent=permanent)
+        except TautanError:
+            log.warning("outbox %s: could not record the failure; the lease brings it back", outbox_id)
+            return
+        if gave_up:
+            report.failed += 1
+            log.warning("outbox %s: gave up: %s", outbox_id, reason)
+        else:
+            report.retrying += 1
+
+    def run_forever(self, interval: float = 5.0) -> None:
+        log.info("worker: delivering through %s", self.transport.description)
+        while not self.stop.is_set():
+            try:
+                report = self.run_once()
+                if report:
+                    log.info("worker: %s", report)
+            except TautanError as error:  # the database is away: wait and try again
+                log.warning("worker: %s", error.__class__.__name__)
+            except Exception:
+                log.exception("worker: unexpected error; continuing")
+            self.stop.wait(interval)

@@ -1,0 +1,52 @@
+"""What the benchmarks share: a free port, and a throw-away migrated database."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.db import upgrade
+
+
+class Discard:
+    """The baseline SMTP handler: accepts every message and keeps nothing."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def database(server_url: str | None) -> Iterator[str]:
+    """A migrated database for one run: a new database on the PostgreSQL server at
+    ``server_url``, dropped afterwards, or (without one) a SQLite file in a temporary folder."""
+    if not server_url:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{Path(folder) / 'bench.db'}"
+            upgrade(url)
+            yield url
+        return
+    name = f"tautan_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

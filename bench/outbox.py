@@ -1,0 +1,109 @@
+"""Outbox throughput: how fast the worker delivers invitations to a local SMTP relay, against
+plain ``smtplib`` sending the same messages over one connection, in the same run.
+
+    python -m bench.outbox [--messages 500] [--url DATABASE_URL]
+
+The worker does more than the baseline (claims rows with a lease, composes each message from
+the templates in its language, records delivery), so the ratio says what that bookkeeping costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import smtplib
+import statistics
+import time
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.settings import Settings
+from app.wiring import Container
+from app.worker import Worker
+from bench.common import Discard, database, free_port
+from core import services
+from core.model import Role
+from core.outbox import claim
+from mail.compose import compose
+from mail.transport import SmtpTransport
+
+
+
+
+def seed(container: Container, count: int) -> None:
+    uow = container.uow
+    services.create_company(uow(), name="PT Bench Pembeli", roles=[Role.CUSTOMER], actor="bench", via="cli")
+    for i in range(count):
+        services.invite(uow(), customer="PT Bench Pembeli", email=f"sales{i}@supplier{i}.co.id",
+                        types=["order", "invoice"], lang="id" if i % 2 else "en",
+                        message="Mohon bergabung 🙏", actor="bench", via="cli")
+
+
+def reset_outbox(container: Container) -> None:
+    with container.engine.begin() as connection:
+        connection.execute(text("UPDATE outbox SET status = 'pending', attempts = 0, lease_until = NULL, "
+                                "sent_at = NULL"))
+
+
+def run(url: str, count: int, rounds: int) -> None:
+    port = free_port()
+    controller = Controller(Discard(), hostname="127.0.0.1", port=port)
+    controller.start()
+    clock_now = dt.datetime.now(dt.timezone.utc)
+    container = Container(Settings(database_url=url, secret_keys=("bench",), mail_domain="bench.example.id"),
+                          clock=lambda: clock_now)
+    try:
+        seed(container, count)
+        worker = Worker.from_container(container, SmtpTransport(f"smtp://127.0.0.1:{port}"))
+        # the baseline's messages: composed once, outside the timing
+        items = claim(container.uow(), channel="email", limit=count)
+        messages = [compose(item, worker.mail, now=clock_now) for item in items]
+        payloads = [(m.envelope_from, list(m.recipients), m.as_bytes()) for m in messages]
+
+        ours, baseline, composing = [], [], []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port) as client:
+                for sender, recipients, data in payloads:
+                    client.sendmail(sender, recipients, data)
+            baseline.append(time.perf_counter() - start)
+
+            start = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port) as client:
+                for item in items:
+                    outgoing = compose(item, worker.mail, now=clock_now)
+                    client.sendmail(outgoing.envelope_from, list(outgoing.recipients), outgoing.as_bytes())
+            composing.append(time.perf_counter() - start)
+
+            reset_outbox(container)
+            start = time.perf_counter()
+            report = worker.run_once()
+            ours.append(time.perf_counter() - start)
+            assert report.sent == count, report
+    finally:
+        controller.stop()
+        container.close()
+
+    base, composed, mine = (statistics.median(x) for x in (baseline, composing, ours))
+    backend = make_url(url).get_backend_name()
+    print(f"outbox throughput, {count} invitations, {backend}, median of {rounds} rounds")
+    print(f"  plain smtplib, pre-composed        : {count / base:8.0f} msg/s  ({base * 1000:.0f} ms)")
+    print(f"  smtplib + composing each message   : {count / composed:8.0f} msg/s  ({composed * 1000:.0f} ms)")
+    print(f"  tautan worker (outbox, leases, db) : {count / mine:8.0f} msg/s  ({mine * 1000:.0f} ms)")
+    print(f"  ratio worker / plain smtplib       : {base / mine:8.2f}  (1.00 = as fast as bare smtplib)")
+    print(f"  ratio worker / smtplib + composing : {composed / mine:8.2f}  (the cost of the outbox itself)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--url", help="a PostgreSQL server URL to bench on (a throw-away database is made)")
+    args = parser.parse_args(argv)
+    with database(args.url) as url:
+        run(url, args.messages, args.rounds)
+
+if __name__ == "__main__":
+    main()
