@@ -1,0 +1,136 @@
+"""Inbound mail speed, each against a baseline measured in the same run:
+
+1. messages accepted per second by tautan's SMTP server (check the recipient, store the raw
+   message, answer 250) against a bare aiosmtpd handler that accepts and discards, same client;
+2. replies processed end to end per second (read, trim, classify, accept the invitation, queue
+   the confirmation, record the outcome) against only parsing them with the stdlib.
+
+    python -m bench.inbound [--messages 500] [--url POSTGRESQL_SERVER_URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import email
+import smtplib
+import statistics
+import time
+import uuid
+from email import policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.settings import Settings
+from app.wiring import Container
+from bench.common import Discard, database, free_port
+from core import services
+from core.model import Role
+from mail.inbound import Envelope
+from mail.smtp import InboundHandler, make_controller
+
+DOMAIN = "bench.example.id"
+
+
+
+
+def replies(tokens: list[str]) -> list[bytes]:
+    bodies = ["Setuju.\n\nSalam,\nBudi\n\nPada 2 Mar 2026 09.30, tautan <tautan@bench.example.id> menulis:\n> Undangan",
+              "Yes, we accept.\n\nBest regards,\nAna\n\nOn Mon, Mar 2, 2026 at 9:30 AM tautan wrote:\n> invitation",
+              "Ya setuju 👍\n\nDikirim dari iPhone saya"]
+    out = []
+    for i, token in enumerate(tokens):
+        message = EmailMessage()
+        message["From"] = f"Sales <sales{i}@supplier{i}.co.id>"
+        message["To"] = f"connect+{token}@{DOMAIN}"
+        message["Subject"] = "Re: PT Bench mengundang Anda untuk terhubung di tautan"
+        message["Message-ID"] = f"<{uuid.uuid4().hex}@supplier{i}.co.id>"
+        message.set_content(bodies[i % len(bodies)])
+        message.add_alternative(f"<p>{bodies[i % len(bodies)].splitlines()[0]}</p>", subtype="html")
+        out.append(message.as_bytes())
+    return out
+
+
+def send_all(port: int, messages: list[bytes], recipients: list[str]) -> float:
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        for raw, rcpt in zip(messages, recipients):
+            client.sendmail("sales@supplier.co.id", [rcpt], raw)
+    return time.perf_counter() - start
+
+
+def run(url: str, count: int, rounds: int) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    container = Container(Settings(database_url=url, secret_keys=("bench",), mail_domain=DOMAIN),
+                          clock=lambda: now)
+    services.create_company(container.uow(), name="PT Bench", roles=[Role.CUSTOMER], actor="bench", via="cli")
+    backend = make_url(url).get_backend_name()
+
+    # 1. SMTP acceptance
+    bare_port, ours_port = free_port(), free_port()
+    bare = Controller(Discard(), hostname="127.0.0.1", port=bare_port)
+    inbound = container.inbound()
+    ours = make_controller(InboundHandler(inbound, mail_domain=DOMAIN), host="127.0.0.1", port=ours_port)
+    bare.start()
+    ours.start()
+    bare_times, our_times = [], []
+    try:
+        for _ in range(rounds):
+            tokens = [uuid.uuid4().hex for _ in range(count)]
+            messages = replies(tokens)
+            recipients = [f"connect+{t}@{DOMAIN}" for t in tokens]
+            bare_times.append(send_all(bare_port, messages, recipients))
+            our_times.append(send_all(ours_port, messages, recipients))
+    finally:
+        bare.stop()
+        ours.stop()
+    b, o = statistics.median(bare_times), statistics.median(our_times)
+    print(f"inbound SMTP, {count} messages per round, {backend}, median of {rounds} rounds")
+    print(f"  bare aiosmtpd (accept, discard)  : {count / b:8.0f} msg/s")
+    print(f"  tautan smtp (check, store, 250)  : {count / o:8.0f} msg/s")
+    print(f"  ratio tautan / bare              : {b / o:8.2f}  (1.00 = as fast as a handler that stores nothing)")
+
+    # 2. processing end to end
+    with container.engine.begin() as connection:
+        connection.execute(text("UPDATE inbox SET status = 'done'"))
+    invitations = [services.invite(container.uow(), customer="PT Bench", email=f"sales{i}@supplier{i}.co.id",
+                                   types=["invoice"], actor="bench", via="cli") for i in range(count)]
+    messages = replies([v.reply_token for v in invitations])
+    start = time.perf_counter()
+    for raw in messages:
+        parsed = email.message_from_bytes(raw, policy=policy.default)
+        parsed.get_body(("plain", "html")).get_content()
+    parse_only = time.perf_counter() - start
+    for raw, invitation in zip(messages, invitations):
+        inbound.receive(raw, Envelope("sales@supplier.co.id", (f"connect+{invitation.reply_token}@{DOMAIN}",)),
+                        source="bench")
+    start = time.perf_counter()
+    processed = 0
+    while (n := inbound.process_pending(limit=100)):
+        processed += n
+    end_to_end = time.perf_counter() - start
+    assert processed == count, processed
+    accepted = sum(services.get_invitation(container.uow(), invitation_id=v.id).status == "accepted"
+                   for v in invitations[:20])
+    assert accepted == 20, accepted
+    print(f"replies processed end to end, {count} replies, {backend}")
+    print(f"  stdlib parse only                : {count / parse_only:8.0f} msg/s")
+    print(f"  tautan process_message           : {count / end_to_end:8.0f} msg/s")
+    print(f"  ratio tautan / parse only        : {parse_only / end_to_end:8.2f}")
+    container.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--url", help="a PostgreSQL server URL to bench on (a throw-away database is made)")
+    args = parser.parse_args(argv)
+    with database(args.url) as url:
+        run(url, args.messages, args.rounds)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""Inbound mail: one pipeline for both transports (the SMTP server and the IMAP poller).
+
+``receive`` stores the raw message (before the transport acknowledges it); ``process_pending``
+takes stored messages and hands each to ``process_message``, which reads it and acts through the
+services. Machine mail (bounces, auto-replies) never changes a connection and never gets an
+answer; people get a localized answer where one helps, within a rate limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email import policy
+from email.errors import (
+    CloseBoundaryNotFoundDefect,
+    MissingHeaderBodySeparatorDefect,
+    MultipartInvariantViolationDefect,
+    NoBoundaryInMultipartDefect,
+    StartBoundaryNotFoundDefect,
+)
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+from core import inbox, services
+from core.errors import ConcurrentChange, InvitationClosed, InvitationExpired, NotFound, Unavailable
+from core.uow import UnitOfWork
+from core.views import InvitationView
+from mail.compose import ANSWER_KINDS, MailConfig
+from mail.links import REQUEST_LINK_TTL, request_url
+from mail.understand import Reading, read
+
+log = logging.getLogger(__name__)
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+STRUCTURAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, CloseBoundaryNotFoundDefect,
+                      MultipartInvariantViolationDefect, MissingHeaderBodySeparatorDefect)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An address tautan serves: ``connect+<token>``, ``bounces+<token>``, ``request+<slug>``,
+    ``postmaster`` (``kind``), with its token or slug (``value``)."""
+
+    kind: str
+    value: str | None = None
+
+
+def parse_recipient(address: str, mail_domain: str) -> Recipient | None:
+    """What an address at our domain is for, or None for an address we do not serve."""
+    local, _, domain = address.strip().strip("<>").rpartition("@")
+    if not local or domain.lower() != mail_domain.lower():
+        return None
+    local = local.lower()
+    if local in ("postmaster", "abuse"):
+        return Recipient("postmaster")
+    kind, _, value = local.partition("+")
+    if kind in ("connect", "bounces") and TOKEN.fullmatch(value):
+        return Recipient(kind, value)
+    if kind == "request" and SLUG.fullmatch(value):
+        return Recipient(kind, value)
+    return None
+
+
+def dedup_key(raw: bytes) -> tuple[str, str | None]:
+    """The key a message is stored under (from its Message-ID, else its bytes) and the Message-ID."""
+    try:
+        headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        message_id = (headers.get("Message-ID") or "").strip() or None
+    except Exception:  # headers too broken to read: the bytes identify the message
+        message_id = None
+    if message_id:
+        return "mid:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest(), message_id[:998]
+    return "raw:" + hashlib.sha256(raw).hexdigest(), None
+
+
+@dataclass
+class Limits:
+    answers_per_hour: int = 5
+    requests_per_day_per_sender: int = 3
+    requests_per_day_per_domain: int = 10
+
+
+class Inbound:
+    def __init__(self, uow: Callable[[], UnitOfWork], config: MailConfig, *, limits: Limits | None = None) -> None:
+        self.uow = uow
+        self.config = config
+        self.limits = limits or Limits()
+
+    # --- storing -----------------------------------------------------------------------------
+
+    def receive(self, raw: bytes, envelope: Envelope, *, source: str) -> inbox.Stored:
+        """Keep the message; raises ``Unavailable`` when it cannot be kept (the sender retries)."""
+        key, message_id = dedup_key(raw)
+        return inbox.store(self.uow(), dedup_key=key, message_id=message_id, source=source,
+                           mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, raw=raw)
+
+    def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
+        """Process stored messages (new ones, and ones a crashed processor left); returns how many."""
+        items = inbox.claim(self.uow(), limit=limit, ids=ids)
+        for item in items:
+            try:
+                outcome, failed = self.process_message(item.raw, envelope=Envelope(item.mail_from, item.rcpt_tos))
+            except (Unavailable, ConcurrentChange) as error:
+                inbox.retry_later(self.uow(), inbox_id=item.id, error=error.__class__.__name__)
+                continue
+            except Exception as error:  # a bug must not lose the message: it stays, marked failed
+                log.exception("inbox %s: processing failed", item.id)
+                inbox.finish(self.uow(), inbox_id=item.id, outcome="error", failed=True,
+                             error=f"{error.__class__.__name__}: {error}")
+                continue
+            inbox.finish(self.uow(), inbox_id=item.id, outcome=outcome, failed=failed)
+        return len(items)
+
+    # --- understanding and acting ------------------------------------------------------------
+
+    def process_message(self, raw: bytes, *, envelope: Envelope) -> tuple[str, bool]:
+        """Read one message and act on it. Returns (outcome, failed)."""
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        recipients = [r for r in (parse_recipient(a, self.config.mail_domain) for a in envelope.rcpt_tos) if r]
+        if not recipients:
+            return "not_ours", False
+        sender = _sender(message)
+        if sender and self._is_ours(sender):
+            return "own_mail", False  # never talk to ourselves: that is how mail loops start
+        # "<>" is a null sender (machine mail); "" means the transport did not say (IMAP)
+        reading = read(message, envelope_sender=envelope.mail_from or None)
+
+        token = next((r.value for r in recipients if r.kind in ("connect", "bounces")), None)
+        if reading.kind == "bounce" or any(r.kind == "bounces" for r in recipients):
+            return self._bounce(reading, token), False
+        if reading.kind == "auto_reply":
+            return "auto_reply", False
+        if _malformed(message) and reading.intent == "unclear":
+            return "malformed", True
+        if not sender:
+            return "no_sender", True
+        recipient = recipients[0]
+        if recipient.kind == "connect" and token:
+            return self._reply(message, reading, sender, token), False
+        if recipient.kind == "request" and recipient.value:
+            return self._request(message, reading, sender, recipient.value), False
+        return "postmaster", False
+
+    def _is_ours(self, sender: str) -> bool:
+        domain = sender.rpartition("@")[2]
+        return sender == self.config.mail_from.lower() or domain == self.config.mail_domain.lower()
+
+    def _bounce(self, reading: Reading, token: str | None) -> str:
+        if token is None:
+            return "bounce_unmatched"
+        bounce = reading.bounce
+        if bounce is not None and not bounce.permanent:
+            return "bounce_delayed"  # the sending server keeps trying; nothing is decided yet
+        reason = (bounce.reason if bounce else "") or "the message could not be delivered"
+        try:
+            changed = services.mark_undeliverable(self.uow(), reply_token=token, reason=reason,
+                                                  actor="system", via="email")
+            if bounce is not None and bounce.complaint:
+                # A spam complaint: never mail this address for this customer again.
+                invitation = services.get_invitation(self.uow(), reply_token=token)
+                services.unsubscribe(self.uow(), invitation_id=invitation.id, actor="system", via="email")
+                return "complaint_recorded"
+        except NotFound:
+            return "bounce_unknown_token"
+        return "bounce_recorded" if changed else "bounce_ignored"
+
+    def _reply(self, message: EmailMessage, reading: Reading, sender: str, token: str) -> str:
+        try:
+            invitation = services.get_invitation(self.uow(), reply_token=token)
+        except NotFound:
+            return "unknown_token"  # no answer: a guessed or stale address must not make us send mail
+        lang = reading.language or invitation.lang
+        context = _answer_context(message)
+        if not _same_party(sender, invitation.email):
+            self._answer("answer_other_sender", sender, lang, invitation, **context)
+            return "other_sender"
+        if reading.intent == "help":
+            self._answer("answer_help", sender, lang, invitation, **context)
+            return "help"
+        if reading.intent == "status":
+            lines = [[c.customer, c.type, c.status] for c in services.connections_of(self.uow(), email=sender)]
+            self._answer("answer_status", sender, lang, invitation, connections=lines, **context)
+            return "status"
+        if reading.intent == "unclear":
+            self._answer("answer_unclear", sender, lang, invitation, **context)
+            return "unclear"
+        act = services.accept if reading.intent == "accept" else services.decline
+        try:
+            act(self.uow(), reply_token=token, actor=f"email:{sender}", via="email")
+        except InvitationClosed:
+            self._answer("answer_closed", sender, lang, invitation, **context)
+            return "closed"
+        except InvitationExpired:
+            self._answer("answer_expired", sender, lang, invitation, **context)
+            return "expired"
+        return "accepted" if reading.intent == "accept" else "declined"
+
+    def _request(self, message: EmailMessage, reading: Reading, sender: str, slug: str) -> str:
+        lang = reading.language or _guess_lang(sender)
+        context = _answer_context(message)
+        try:
+            customer = services.get_company_by_slug(self.uow(), slug)
+        except NotFound:
+            self._answer("request_unknown", sender, lang, None, address=f"request+{slug}@{self.config.mail_domain}",
+                         **context)
+            return "request_unknown_customer"
+        domain = sender.rpartition("@")[2]
+        day = dt.timedelta(days=1)
+        if (inbox.answers_sent(self.uow(), recipient=sender, kinds=["request_confirm"], since=day)
+                >= self.limits.requests_per_day_per_sender
+                or inbox.answers_sent(self.uow(), domain=domain, kinds=["request_confirm"], since=day)
+                >= self.limits.requests_per_day_per_domain):
+            return "request_rate_limited"
+        issued = int(self.uow().clock().timestamp())
+        link = request_url(self.config.public_base_url, self.config.secret_keys, customer.id, sender, issued)
+        self._answer("request_confirm", sender, lang, None, customer=customer.display_name, link=link,
+                     valid_days=REQUEST_LINK_TTL.days, **context)
+        return "request_confirmation_sent"
+
+    def _answer(self, kind: str, recipient: str, lang: str, invitation: InvitationView | None,
+                **payload: object) -> bool:
+        """Queue an answer unless this address has had enough of them lately (loop and abuse guard)."""
+        if inbox.answers_sent(self.uow(), recipient=recipient, kinds=ANSWER_KINDS,
+                              since=dt.timedelta(hours=1)) >= self.limits.answers_per_hour:
+            log.info("answer to a sender held back by the rate limit")
+            return False
+        services.answer(self.uow(), recipient=recipient, kind=kind, lang=lang,
+                        invitation_id=invitation.id if invitation else None, **payload)
+        return True
+
+
+def _sender(message: EmailMessage) -> str | None:
+    try:
+        addresses = getaddresses([str(v) for v in message.get_all("From", [])])
+    except Exception:
+        return None
+    for _name, address in addresses:
+        address = address.strip().lower()
+        if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
+            return address
+    return None
+
+
+def _same_party(sender: str, invited: str) -> bool:
+    """The invited address itself, or another address at its domain (a shared mailbox's colleague)."""
+    return hmac.compare_digest(sender, invited) or sender.rpartition("@")[2] == invited.rpartition("@")[2]
+
+
+def _malformed(message: EmailMessage) -> bool:
+    parts = [message, *(message.walk() if message.is_multipart() else [])]
+    return any(isinstance(d, STRUCTURAL_DEFECTS) for part in parts for d in getattr(part, "defects", []))
+
+
+def _answer_context(message: EmailMessage) -> dict[str, object]:
+    """Threading for an answer: the subject and the Message-ID it answers."""
+    try:
+        subject = str(message.get("Subject", "") or "")
+        message_id = str(message.get("Message-ID", "") or "").strip()
+    except Exception:
+        subject, message_id = "", ""
+    return {"original_subject": subject[:200], "in_reply_to": message_id[:998] if message_id.startswith("<") else ""}
+
+
+def _guess_lang(address: str) -> str:
+    return "id" if address.rpartition("@")[2].endswith(".id") else "en"

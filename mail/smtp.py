@@ -1,0 +1,108 @@
+"""The inbound SMTP server (aiosmtpd). It does little on purpose: at RCPT it accepts only the
+addresses tautan serves (no open relay); at DATA it stores the raw message and only then answers
+250, or 451 when storing is not possible so the sender retries. Reading and acting on the message
+happens afterwards, from the inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session
+
+from core.errors import TautanError
+from mail.inbound import Envelope, Inbound, parse_recipient
+
+log = logging.getLogger(__name__)
+
+# Reply codes, in one place (RFC 5321, enhanced status codes from RFC 3463).
+OK = "250 2.0.0 Message accepted"
+RCPT_OK = "250 2.1.5 Recipient OK"
+NO_SUCH_USER = "550 5.1.1 No such recipient here"
+RELAY_DENIED = "550 5.7.1 Relaying denied"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
+TRY_AGAIN_LATER = "451 4.3.0 Temporary failure, please try again later"
+MESSAGE_TOO_BIG = "552 5.3.4 Message too big"
+
+MAX_MESSAGE_SIZE = 10 * 1024 * 1024
+MAX_RECIPIENTS = 20
+
+
+class InboundHandler:
+    """The aiosmtpd handler: check recipients, store messages, wake the processor."""
+
+    def __init__(self, inbound: Inbound, *, mail_domain: str, max_recipients: int = MAX_RECIPIENTS,
+                 on_stored: Callable[[int], None] | None = None) -> None:
+        self.inbound = inbound
+        self.mail_domain = mail_domain
+        self.max_recipients = max_recipients
+        self.on_stored = on_stored
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: SmtpEnvelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if parse_recipient(address, self.mail_domain) is None:
+            domain = address.rpartition("@")[2].lower()
+            return NO_SUCH_USER if domain == self.mail_domain.lower() else RELAY_DENIED
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            return TOO_MANY_RECIPIENTS
+        envelope.rcpt_tos.append(address)
+        return RCPT_OK
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: SmtpEnvelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        if len(raw) > server.data_size_limit:
+            return MESSAGE_TOO_BIG
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        try:
+            stored = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: self.inbound.receive(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
+                                                   source=f"smtp:{peer}"))
+        except TautanError:
+            log.warning("smtp: could not store a message from %s; asked the sender to retry", peer)
+            return TRY_AGAIN_LATER
+        except Exception:
+            log.exception("smtp: unexpected error storing a message")
+            return TRY_AGAIN_LATER
+        if not stored.duplicate and self.on_stored is not None:
+            self.on_stored(stored.id)
+        return OK
+
+
+def make_controller(handler: InboundHandler, *, host: str, port: int, tls: ssl.SSLContext | None = None,
+                    max_size: int = MAX_MESSAGE_SIZE) -> Controller:
+    """An aiosmtpd controller; with ``tls``, STARTTLS is offered."""
+    return Controller(handler, hostname=host, port=port, server_hostname=handler.mail_domain,
+                      data_size_limit=max_size, tls_context=tls, require_starttls=False,
+                      ident="tautan ESMTP")
+
+
+class Processor:
+    """Processes stored messages right after they arrive, and every few seconds picks up any that
+    a crash or an outage left behind."""
+
+    def __init__(self, inbound: Inbound, *, interval: float = 5.0) -> None:
+        self.inbound = inbound
+        self.interval = interval
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+
+    def notify(self, _inbox_id: int) -> None:
+        self.wake.set()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                while self.inbound.process_pending() and not self.stop.is_set():
+                    pass
+            except TautanError as error:
+                log.warning("inbox: %s; will try again", error.__class__.__name__)
+            except Exception:
+                log.exception("inbox: unexpected error; will try again")
+            self.wake.wait(self.interval)
+            self.wake.clear()
