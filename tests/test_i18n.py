@@ -34,6 +34,7 @@ def code_messages() -> dict[str, str]:
     """msgid -> where it is used, straight from the source (not from the .pot)."""
     found: dict[str, str] = {}
     method_map = [(f"{package}/**.py", "python") for package in ("core", "app", "mail", "bot")]
+    method_map += [("mail/templates/**.html", "jinja2"), ("mail/templates/**.txt", "jinja2")]
     for filename, lineno, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map=method_map, keywords=_keywords()):
         for msgid in (message if isinstance(message, tuple) else (message,)):
@@ -52,7 +53,9 @@ def placeholders(text: str) -> set[str]:
 
 
 def test_the_code_has_messages() -> None:
-    assert len(code_messages()) > 100
+    messages = code_messages()
+    assert len(messages) > 100
+    assert any(where.startswith("mail/templates/") for where in messages.values()), "templates are read too"
 
 
 @pytest.mark.parametrize("locale", ["en", "id"])
