@@ -193,6 +193,34 @@ def build_cli(t: Translator) -> click.Group:
         click.echo(t("Reply-To: {address}", address=reply_to))
         click.echo(t("Link: {url}", url=link))
 
+    @cli.command("import", help=t("Invite many suppliers from a CSV file: email, supplier name, types, language, "
+                                  "message (a header row names the columns; only email is required)."))
+    @click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--customer", required=True, metavar=t("NAME"), help=t("The inviting customer company."))
+    @click.option("--unit", metavar=t("NAME"), help=t("The unit of the customer that invites."))
+    @click.option("--types", default="invoice", show_default=True, metavar="catalog,order,invoice",
+                  help=t("Document types when a row names none."))
+    @click.option("--lang", type=lang_choice, help=t("Language when a row names none (else guessed from the address)."))
+    @json_flag
+    @click.pass_obj
+    def import_(container: Container, path: str, customer: str, unit: str | None, types: str,
+                lang: str | None, as_json: bool) -> None:
+        from app.bulk import import_invitations
+
+        results = import_invitations(container, path, customer=customer, unit=unit, types=types, lang=lang,
+                                     actor=CLI_ACTOR, t=t, progress=not as_json)
+        if as_json:
+            return _print_json(results)
+        failed = [r for r in results if r["error"]]
+        for row in failed:
+            click.echo(t("Line {line}: {error}", line=row["line"], error=row["error"]), err=True)
+        click.echo(t("{invited} invited, {existing} already invited, {failed} not imported.",
+                     invited=t.number(sum(1 for r in results if r["status"] == "invited")),
+                     existing=t.number(sum(1 for r in results if r["status"] == "existing")),
+                     failed=t.number(len(failed))))
+        if failed:
+            raise SystemExit(EXIT_USER_ERROR)
+
     @cli.command("list", help=t("List connections, newest change first."))
     @click.option("--customer", metavar=t("NAME"), help=t("Connections of this customer."))
     @click.option("--supplier", metavar=t("NAME"), help=t("Connections of this supplier."))

@@ -167,3 +167,22 @@ def test_resend_and_worker(run: Run, tmp_path) -> None:  # noqa: ANN001
     assert "will be sent again" in run("resend", str(invitation["id"]))
     assert "terkirim 1," in run("--lang", "id", "worker", "--once")
     assert len(list((tmp_path / "sent-mail" / "new").iterdir())) == 2
+
+
+def test_import_invites_many_and_reports_bad_lines(run: Run, tmp_path) -> None:  # noqa: ANN001
+    run("company", "add", "PT A")
+    sheet = tmp_path / "pemasok.csv"
+    sheet.write_text("email,supplier,types,lang,message\n"
+                     "ana@pt-maju.co.id,PT Maju,invoice;order,id,Mohon bergabung\n"
+                     "not-an-address,PT Salah,,,\n"
+                     "\n"
+                     "sales@acme.example.com,Acme,catalog,,\n", encoding="utf-8")
+    out = run("import", str(sheet), "--customer", "PT A", code=1)
+    assert "2 invited, 0 already invited, 1 not imported." in out
+    assert "Line 3: not-an-address is not a valid email address." in run.err
+    again = run.json("import", str(sheet), "--customer", "PT A")
+    assert [r["status"] for r in again] == ["existing", "failed", "existing"]
+    listing = run.json("list", "--customer", "PT A")
+    assert listing["total"] == 3
+    run("--lang", "id", "import", str(sheet), "--customer", "PT A", code=1)
+    assert "Baris 3:" in run.err
