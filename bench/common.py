@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -50,3 +51,14 @@ def database(server_url: str | None) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def main(doc: str, run: Callable[[str, int, int], None], argv: list[str] | None = None) -> None:
+    """The command line the mail benchmarks share: how many messages, rounds, and which database."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--url", help="a PostgreSQL server URL to bench on (a throw-away database is made)")
+    args = parser.parse_args(argv)
+    with database(args.url) as url:
+        run(url, args.messages, args.rounds)

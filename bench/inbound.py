@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import email
 import smtplib
@@ -26,7 +25,8 @@ from sqlalchemy.engine import make_url
 
 from app.settings import Settings
 from app.wiring import Container
-from bench.common import Discard, database, free_port
+from bench import common
+from bench.common import Discard, free_port
 from core import services
 from core.model import Role
 from mail.inbound import Envelope
@@ -124,13 +124,8 @@ def run(url: str, count: int, rounds: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--url", help="a PostgreSQL server URL to bench on (a throw-away database is made)")
-    args = parser.parse_args(argv)
-    with database(args.url) as url:
-        run(url, args.messages, args.rounds)
+    common.main(__doc__ or "", run, argv)
+
 
 if __name__ == "__main__":
     main()

@@ -184,8 +184,8 @@ def seed(engine: Engine, layout: Layout) -> None:
         step(f"companies: {CUSTOMERS} customers, {len(unit_parent)} units, {layout.suppliers} suppliers")
 
         columns = "customer_id, supplier_id, type_id, status, invitation_id, created_at, updated_at, version"
-        times = (f"CAST(:now AS timestamptz) - r_t * interval '730 days' - r_c * interval '120 days', "
-                 f"CAST(:now AS timestamptz) - r_t * interval '730 days', 1")
+        times = ("CAST(:now AS timestamptz) - r_t * interval '730 days' - r_c * interval '120 days', "
+                 "CAST(:now AS timestamptz) - r_t * interval '730 days', 1")
         if layout.big_rows:
             db.execute(text(f"""
                 INSERT INTO connections ({columns})

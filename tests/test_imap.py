@@ -125,13 +125,6 @@ def mailbox(dovecot: int) -> Iterator[IMAPClient]:
     client.logout()
 
 
-@pytest.fixture
-def container(engine, database_url, clock):  # noqa: ANN001, ANN201
-    settings = Settings(database_url=database_url, secret_keys=("k1",), mail_domain=DOMAIN,
-                        mail_from=f"tautan@{DOMAIN}", public_base_url="https://tautan.example.id")
-    c = Container(settings, clock=clock)
-    yield c
-    c.close()
 
 
 def poller(container: Container, port: int, **kwargs: object) -> ImapPoller:

@@ -8,7 +8,6 @@ import email
 import re
 import smtplib
 import uuid
-from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -33,13 +32,6 @@ from tests.conftest import free_port
 DOMAIN = "connect.example.id"
 
 
-@pytest.fixture
-def container(engine, database_url, clock):  # noqa: ANN001, ANN201
-    settings = Settings(database_url=database_url, secret_keys=("k1",), mail_domain=DOMAIN,
-                        mail_from=f"tautan@{DOMAIN}", public_base_url="https://tautan.example.id")
-    c = Container(settings, clock=clock)
-    yield c
-    c.close()
 
 
 @pytest.fixture
@@ -280,7 +272,7 @@ def test_supplier_request_by_email_needs_a_confirmed_address(container, server, 
     confirm = next(m for m in delivered(smtp_sink) if "PT Pelanggan Jaya" in m["Subject"])
     assert confirm["To"] == "budi@toko-budi.co.id" and confirm["Content-Language"] == "id"
     link = next(line for line in confirm.get_body(("plain",)).get_content().splitlines() if "/r/" in line).strip()
-    customer_id, address, issued = unsign(("k1",), SUPPLIER_REQUEST, link.rsplit("/", 1)[1])
+    customer_id, address, issued = unsign(container.settings.secret_keys, SUPPLIER_REQUEST, link.rsplit("/", 1)[1])
     assert address == "budi@toko-budi.co.id" and issued == int(clock.now.timestamp())
     assert services.get_company(container.uow(), customer_id).name == f.CUSTOMER
 
@@ -458,3 +450,29 @@ def test_the_corpus_through_the_real_smtp_server(container, server, case) -> Non
     unrelated = "unrelated domain" in case["note"]
     if case["kind"] == "human":
         assert (outcome == "other_sender") == unrelated, "only the invited domain may answer"
+
+
+def test_starttls_when_a_certificate_is_configured(container, invited, tmp_path) -> None:  # noqa: ANN001
+    import ssl
+
+    from tests.test_compose import _certificate
+
+    cert, key = _certificate(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    inbound = container.inbound()
+    controller = make_controller(InboundHandler(inbound, mail_domain=DOMAIN), host="127.0.0.1", port=free_port(),
+                                 tls=server_context)
+    controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=10) as client:
+            client.ehlo()
+            assert client.has_extn("starttls")
+            client.starttls(context=ssl.create_default_context(cafile=cert))
+            client.ehlo()
+            client.sendmail("ana@pt-maju.co.id", [f"connect+{invited.reply_token}@{DOMAIN}"],
+                            reply(invited, "Setuju").as_bytes())
+    finally:
+        controller.stop()
+    inbound.process_pending()
+    assert inbox_rows(container) == [("done", "accepted")]

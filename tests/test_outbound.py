@@ -21,18 +21,11 @@ from core.model import Event, Outbox
 from mail.links import INVITATION_PAGE, UNSUBSCRIBE, unsign
 from mail.transport import MaildirTransport, SmtpTransport
 from tests import factories as f
+from tests.conftest import MAIL_KEYS as KEYS
 from tests.conftest import free_port
 
-KEYS = ("new-key", "old-key")
 
 
-@pytest.fixture
-def container(engine, database_url, clock) -> Container:  # noqa: ANN001
-    settings = Settings(database_url=database_url, secret_keys=KEYS, mail_domain="connect.example.id",
-                        mail_from="undangan@connect.example.id", public_base_url="https://tautan.example.id")
-    c = Container(settings, clock=clock)
-    yield c
-    c.close()
 
 
 @pytest.fixture
@@ -41,9 +34,10 @@ def worker(container, smtp_sink) -> Worker:  # noqa: ANN001
     return Worker.from_container(container, SmtpTransport(f"smtp://127.0.0.1:{port}", timeout=5))
 
 
-def outbox_rows(container: Container) -> list[tuple[str, str, int]]:
+def outbox_rows(container: Container, channel: str = "email") -> list[tuple[str, str, int]]:
     with container.uow() as uow:
-        return [(r.kind, r.status, r.attempts) for r in uow.session.scalars(select(Outbox).order_by(Outbox.id))]
+        return [(r.kind, r.status, r.attempts) for r in uow.session.scalars(
+            select(Outbox).where(Outbox.channel == channel).order_by(Outbox.id))]
 
 
 def event_kinds(container: Container) -> list[str]:
@@ -165,6 +159,7 @@ def test_a_permanent_refusal_marks_the_invitation_undeliverable(container, worke
     invitation = f.invite(uow)
     assert worker.run_once().failed == 1
     assert outbox_rows(container) == [("invitation", "failed", 1)]
+    assert outbox_rows(container, "slack") == [("bounced", "pending", 0)]  # the team hears of it
     assert services.get_invitation(uow, invitation_id=invitation.id).status == "undeliverable"
     [bounced] = [e for e in services.history(uow, invitation_id=invitation.id) if e.kind == "bounced"]
     assert "550" in bounced.details["reason"] and bounced.details["email"] == "ana@pt-maju.co.id"
