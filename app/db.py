@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def schema() -> MetaData:
+    """Every table the migrations manage: the engine's and the Slack adapter's, in one metadata."""
+    from bot.store import metadata as slack_metadata
+    from core.model import Base
+
+    merged = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in [*Base.metadata.tables.values(), *slack_metadata.tables.values()]:
+        table.to_metadata(merged)
+    return merged
 
 
 def alembic_config(url: str) -> Config:

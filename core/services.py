@@ -102,6 +102,20 @@ def create_company(uow: UnitOfWork, *, name: str, actor: str, via: str,
     return view
 
 
+def set_company_locale(uow: UnitOfWork, *, company_id: int, locale: str, actor: str, via: str) -> CompanyView:
+    """The language a company's team reads notices in (its units follow it)."""
+    locale = _locale(locale)
+    with uow:
+        company = _company(uow.session, company_id)
+        for each in (company, *company.units):
+            each.locale = locale
+        uow.record("company_language", actor=actor, via=_via(via), customer=company, locale=locale)
+        uow.session.flush()
+        view = company_view(company)
+        uow.commit()
+    return view
+
+
 def get_company(uow: UnitOfWork, ref: CompanyRef, *, unit: str | None = None) -> CompanyView:
     with uow:
         return company_view(_company(uow.session, ref, unit=unit))

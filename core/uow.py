@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
+# Events the customer's team hears about (a Slack channel notice), one notice per change.
+NOTIFY = frozenset({"accepted", "declined", "bounced", "expired", "requested", "renewal_requested"})
+
 
 def system_clock() -> dt.datetime:
     """The real clock, injected by the composition root; services only ever call ``uow.now()``."""
@@ -42,6 +45,7 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self.session = self.session_factory()
         self._now: dt.datetime | None = None
+        self._notices: list[Event] = []
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -73,6 +77,8 @@ class UnitOfWork:
                       customer=customer, supplier=supplier, connection=connection,
                       invitation=invitation)
         self.session.add(event)
+        if kind in NOTIFY and customer is not None:
+            self._notices.append(event)
         return event
 
     def enqueue(self, *, channel: str, kind: str, recipient: str, lang: str,
@@ -88,12 +94,32 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
+            self._queue_notices()
             self.session.commit()
         except sa_exc.SQLAlchemyError as error:
             translated = translate_db_error(error)
             if translated is None:
                 raise
             raise translated from error
+
+
+    def _queue_notices(self) -> None:
+        """One notice per change: accepting an invitation for three document types, or a supplier
+        asking to connect for three, is one message in the channel, not three."""
+        if not self._notices:
+            return
+        self.session.flush()
+        groups: dict[tuple[str, int | None, int | None, int | None], list[Event]] = {}
+        for event in self._notices:
+            # an invitation's change, or a change between one supplier and one customer (a request)
+            key = ((event.kind, event.invitation_id, None, None) if event.invitation_id
+                   else (event.kind, None, event.supplier_id, event.customer_id))
+            groups.setdefault(key, []).append(event)
+        for (kind, *_), events in groups.items():
+            company = events[0].customer.root
+            self.enqueue(channel="slack", kind=kind, recipient=str(company.id), lang=company.locale,
+                         invitation=events[0].invitation, event_ids=[e.id for e in events])
+        self._notices = []
 
 
 def translate_db_error(error: BaseException) -> TautanError | None:

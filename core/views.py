@@ -154,6 +154,7 @@ DOCUMENT_TYPE_LABELS: Mapping[str, Label] = MappingProxyType({
 EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
     "company_created": Label(N_("company created")),
     "unit_created": Label(N_("unit created")),
+    "company_language": Label(N_("language of notices changed")),
     "invited": Label(N_("invited")),
     "requested": Label(N_("asked to connect")),
     "accepted": Label(N_("accepted")),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from app.db import make_engine
-from core.model import Base
+from app.db import make_engine, schema
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = schema()
 
 
 def run_migrations_online() -> None:

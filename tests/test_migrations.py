@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from app.db import alembic_config, make_engine, upgrade
-from core.model import DOCUMENT_TYPES, Base, DocumentType
+from app.db import alembic_config, make_engine, schema, upgrade
+from core.model import DOCUMENT_TYPES, DocumentType
 
 
 def _diff(url: str) -> list[object]:
@@ -21,7 +21,7 @@ def _diff(url: str) -> list[object]:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True,
                                                                     "compare_server_default": True})
-            return compare_metadata(context, Base.metadata)
+            return compare_metadata(context, schema())
     finally:
         engine.dispose()
 

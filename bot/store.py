@@ -1,0 +1,161 @@
+"""What the Slack adapter keeps: which customer company each workspace is bound to, its
+notification channel, and per user the language and the admin grant. Also the tables of
+slack_sdk's installation and OAuth-state stores, so Alembic manages them with the rest.
+
+These tables belong to the adapter, not to the engine: ``core`` never hears of Slack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from core.model import NAMING, UTCDateTime
+
+metadata = MetaData(naming_convention=NAMING)
+
+workspaces = Table(
+    "workspaces", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    # The customer company this workspace acts for; every query from Slack is scoped to it.
+    Column("company_id", Integer, ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("channel_id", String(32)),
+    Column("locale", String(8), nullable=False),
+    Column("installer_user_id", String(32)),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+workspace_users = Table(
+    "workspace_users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("granted_admin", Boolean, nullable=False, default=False),
+    Column("granted_by", String(32)),
+    Column("lang_override", String(8)),
+    Column("slack_locale", String(8)),
+    Column("slack_admin", Boolean),
+    Column("checked_at", UTCDateTime()),
+    UniqueConstraint("workspace_id", "user_id"),
+)
+
+INSTALLATIONS, BOTS, OAUTH_STATES = "slack_installations", "slack_bots", "slack_oauth_states"
+SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS)
+SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS)
+SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, OAUTH_STATES)
+
+# What users.info told us is trusted for a day; then we ask Slack again.
+USER_INFO_TTL = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: int
+    team_id: str
+    name: str
+    company_id: int
+    channel_id: str | None
+    locale: str
+    installer_user_id: str | None
+
+
+@dataclass(frozen=True)
+class User:
+    workspace_id: int
+    user_id: str
+    granted_admin: bool
+    lang_override: str | None
+    slack_locale: str | None
+    slack_admin: bool | None
+    checked_at: dt.datetime | None
+
+
+class SlackStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def workspace(self, team_id: str) -> Workspace | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(workspaces).where(workspaces.c.team_id == team_id)).mappings().first()
+        return _workspace(row) if row else None
+
+    def workspaces_of(self, company_id: int) -> list[Workspace]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(workspaces).where(workspaces.c.company_id == company_id)).mappings()
+            return [_workspace(r) for r in rows]
+
+    def bind(self, *, team_id: str, name: str, company_id: int, locale: str, installer_user_id: str | None,
+             now: dt.datetime) -> Workspace:
+        with self.engine.begin() as connection:
+            connection.execute(insert(workspaces).values(
+                team_id=team_id, name=name[:200], company_id=company_id, locale=locale,
+                installer_user_id=installer_user_id, created_at=now))
+        bound = self.workspace(team_id)
+        assert bound is not None
+        return bound
+
+    def set_channel(self, workspace_id: int, channel_id: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(channel_id=channel_id))
+
+    def set_locale(self, workspace_id: int, locale: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(locale=locale))
+
+    def user(self, workspace_id: int, user_id: str) -> User | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(workspace_users).where(
+                workspace_users.c.workspace_id == workspace_id, workspace_users.c.user_id == user_id)).mappings().first()
+        return _user(row) if row else None
+
+    def save_user(self, workspace_id: int, user_id: str, **values: object) -> User:
+        """Create or update a user's row with ``values`` (two requests at once both end up saved)."""
+        mine = (workspace_users.c.workspace_id == workspace_id) & (workspace_users.c.user_id == user_id)
+        try:
+            with self.engine.begin() as connection:
+                if connection.execute(select(workspace_users.c.id).where(mine)).first() is None:
+                    connection.execute(insert(workspace_users).values(
+                        {"workspace_id": workspace_id, "user_id": user_id, "granted_admin": False, **values}))
+                elif values:
+                    connection.execute(update(workspace_users).where(mine).values(**values))
+        except IntegrityError:  # the other request inserted the row first: update it instead
+            if values:
+                with self.engine.begin() as connection:
+                    connection.execute(update(workspace_users).where(mine).values(**values))
+        user = self.user(workspace_id, user_id)
+        assert user is not None
+        return user
+
+    def admins(self, workspace_id: int) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(connection.scalars(select(workspace_users.c.user_id).where(
+                workspace_users.c.workspace_id == workspace_id, workspace_users.c.granted_admin.is_(True))))
+
+
+def _workspace(row: object) -> Workspace:
+    return Workspace(**{k: row[k] for k in Workspace.__dataclass_fields__})  # type: ignore[index]
+
+
+def _user(row: object) -> User:
+    return User(**{k: row[k] for k in User.__dataclass_fields__})  # type: ignore[index]
