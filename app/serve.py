@@ -19,8 +19,15 @@ log = logging.getLogger(__name__)
 
 def run_web(container: Container, *, host: str, port: int) -> None:
     from app.web import create_app
+    from bot.socket_mode import start_socket_mode
 
-    uvicorn.run(create_app(container), host=host, port=port, log_level="info", proxy_headers=True)
+    app = create_app(container)
+    socket_mode = start_socket_mode(container)  # when SLACK_APP_TOKEN is set
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    finally:
+        if socket_mode is not None:
+            socket_mode.close()
 
 
 def start_smtp(container: Container, listen: str | None = None):  # noqa: ANN201 - (controller, processor, thread)
@@ -80,6 +87,9 @@ def run_all(container: Container, *, host: str, port: int, t: Translator) -> Non
     thread = threading.Thread(target=worker.run_forever, kwargs={"interval": 2.0}, name="worker", daemon=True)
     thread.start()
     smtp = start_smtp(container)
+    from bot.socket_mode import start_socket_mode
+
+    socket_mode = start_socket_mode(container)
     click.echo(t("tautan is running at {url} (worker: {transport}; email in: {host}:{port}). Press Ctrl+C to stop.",
                  url=container.settings.public_base_url, transport=worker.transport.description,
                  host=smtp[0].hostname, port=smtp[0].port))
@@ -87,6 +97,8 @@ def run_all(container: Container, *, host: str, port: int, t: Translator) -> Non
         uvicorn.run(create_app(container), host=host, port=port, log_level="warning")
     finally:
         worker.stop.set()
+        if socket_mode is not None:
+            socket_mode.close()
         controller, processor, inbox_thread = smtp
         processor.stop.set()
         processor.wake.set()

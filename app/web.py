@@ -31,9 +31,11 @@ def create_app(container: Container) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *pages.routes(container),
-        # Slack goes here: POST /slack/events, GET /slack/install, GET /slack/oauth_redirect
-        # (e.g. *bot.web.routes(container)), once the bot package has them.
     ]
+    if container.slack_app is not None:  # POST /slack/events, GET /slack/install, /slack/oauth_redirect
+        from bot import web as slack_web
+
+        routes += slack_web.routes(container.slack_app)
     app = Starlette(routes=routes)
     app.state.container = container
     return app

@@ -18,6 +18,10 @@ from core.i18n import N_
 from core.uow import Clock, UnitOfWork, system_clock
 
 if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.app import Deps
+
     from mail.compose import MailConfig
     from mail.inbound import Inbound
 
@@ -69,6 +73,28 @@ class Container:
         from mail.inbound import Inbound
 
         return Inbound(self.uow, self.mail_config())
+
+    @functools.cached_property
+    def slack_deps(self) -> Deps:
+        """What the Slack listeners and the notifier need from here."""
+        from bot.app import Deps
+        from bot.store import SlackStore
+
+        s = self.settings
+        return Deps(uow=self.uow, store=SlackStore(self.engine), clock=self.clock,
+                    public_base_url=s.public_base_url, secret_keys=s.secret_keys, default_locale=s.default_locale)
+
+    @functools.cached_property
+    def slack_app(self) -> App | None:
+        """The Bolt app, when Slack is configured (a signing secret, and a bot token or OAuth)."""
+        s = self.settings
+        if not s.slack_signing_secret or not (s.slack_bot_token or (s.slack_client_id and s.slack_client_secret)):
+            return None
+        from bot.app import build_app
+
+        return build_app(self.slack_deps, signing_secret=s.slack_signing_secret, bot_token=s.slack_bot_token,
+                         client_id=s.slack_client_id, client_secret=s.slack_client_secret,
+                         api_url=s.slack_api_url, engine=self.engine)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.wiring import Container
 from core import outbox, services
 from core.errors import TautanError
 from mail.compose import INVITATION_KINDS, MailConfig, compose
 from mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
+
+if TYPE_CHECKING:
+    from bot.notify import SlackNotifier
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,10 @@ class Report:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    # Slack channel notices (bot.notify), counted apart from email.
+    notified: int = 0
+    notify_retrying: int = 0
+    notify_failed: int = 0
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -39,6 +47,7 @@ class Worker:
     mail: MailConfig
     batch: int = 50
     stop: threading.Event = field(default_factory=threading.Event)
+    _notifier: SlackNotifier | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_container(cls, container: Container, transport: Transport | None = None) -> Worker:
@@ -58,7 +67,23 @@ class Worker:
         report.reminded = len(services.remind(self.container.uow()))
         while not self.stop.is_set() and self.deliver(report):
             pass
+        notifier = self.slack_notifier()
+        while notifier is not None and not self.stop.is_set():
+            notices = notifier.deliver()
+            report.notified += notices.sent
+            report.notify_retrying += notices.retrying
+            report.notify_failed += notices.failed
+            if not notices.claimed:
+                break
         return report
+
+    def slack_notifier(self) -> SlackNotifier | None:
+        """Channel notices go out when Slack is configured (built once, on first use)."""
+        if self._notifier is None and self.container.slack_app is not None:
+            from bot.notify import SlackNotifier
+
+            self._notifier = SlackNotifier.from_container(self.container)
+        return self._notifier
 
     def deliver(self, report: Report) -> int:
         """Deliver one batch of due email; returns how many rows were claimed."""

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.db import make_engine, make_session_factory, upgrade
-from core.model import Base
+from app.db import make_engine, make_session_factory, schema, upgrade
 from core.uow import UnitOfWork
 
 POSTGRES_URL = os.environ.get("TAUTAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -108,7 +107,7 @@ def engine(database_url: str, _engines: dict[str, Engine]) -> Iterator[Engine]:
 
 
 def _empty(engine: Engine) -> None:
-    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP]
+    tables = [t for t in reversed(schema().sorted_tables) if t.name not in KEEP]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
@@ -127,6 +126,24 @@ def clock() -> FakeClock:
 @pytest.fixture
 def uow(engine: Engine, clock: FakeClock) -> UnitOfWork:
     return UnitOfWork(make_session_factory(engine), clock=clock)
+
+
+# --- the application's container, for the mail tests ------------------------------------------
+
+MAIL_KEYS = ("new-key", "old-key")
+
+
+@pytest.fixture
+def container(engine, database_url, clock):  # noqa: ANN001, ANN201
+    """The composition root on the test database, with mail settings of a real deployment."""
+    from app.settings import Settings
+    from app.wiring import Container
+
+    settings = Settings(database_url=database_url, secret_keys=MAIL_KEYS, mail_domain="connect.example.id",
+                        mail_from="undangan@connect.example.id", public_base_url="https://tautan.example.id")
+    built = Container(settings, clock=clock)
+    yield built
+    built.close()
 
 
 # --- a real SMTP relay to send to ------------------------------------------------------------
@@ -181,3 +198,77 @@ def smtp_sink() -> Iterator[tuple[SinkHandler, int]]:
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+# --- Slack: a fake Web API and signed requests to the running web app ------------------------
+
+SLACK_SECRET = "test-signing-secret"
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[object]:
+    from tests.slack_fake import FakeSlack
+
+    fake = FakeSlack()
+    yield fake
+    fake.close()
+
+
+class SlackClient:
+    """Sends signed requests to /slack/events of the app under test, as Slack would."""
+
+    def __init__(self, client: object, fake: object, secret: str = SLACK_SECRET) -> None:
+        self.client, self.fake, self.secret = client, fake, secret
+
+    def post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
+             timestamp: int | None = None, secret: str | None = None, headers: dict[str, str] | None = None):  # noqa: ANN201
+        from tests.slack_fake import sign
+
+        signed = sign(secret or self.secret, body, timestamp)
+        return self.client.post("/slack/events", content=body.encode(),  # type: ignore[attr-defined]
+                                headers={"Content-Type": content_type, **signed, **(headers or {})})
+
+    def command(self, text: str, *, user: str = "U1", team: str = "T1", channel: str = "C1", **kwargs: object):  # noqa: ANN201
+        from tests.slack_fake import command_body
+
+        response_url = f"{self.fake.url}/webhook/{team}/{user}"  # type: ignore[attr-defined]
+        return self.post(command_body(text, team=team, user=user, channel=channel, response_url=response_url),
+                         **kwargs)
+
+    def interact(self, payload: dict, **kwargs: object):  # noqa: ANN201, type-arg
+        from tests.slack_fake import payload_body
+
+        return self.post(payload_body(payload), **kwargs)
+
+    def event(self, event: dict, *, team: str = "T1", **kwargs: object):  # noqa: ANN201, type-arg
+        import json
+        import uuid
+
+        body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
+                           "event_id": f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000,
+                           "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+                           "event": event})
+        return self.post(body, content_type="application/json", **kwargs)
+
+
+@pytest.fixture
+def slack(engine, database_url, clock, fake_slack):  # noqa: ANN001, ANN201
+    """The web app with Slack configured for one workspace (bot token), its Web API pointed at the
+    fake; returns a SlackClient. The clock is the real one: Slack signatures carry real time."""
+    import datetime as dt
+
+    from starlette.testclient import TestClient
+
+    from app.settings import Settings
+    from app.web import create_app
+    from app.wiring import Container
+
+    settings = Settings(database_url=database_url, secret_keys=("k1",), mail_domain="connect.example.id",
+                        public_base_url="https://tautan.example.id", slack_bot_token="xoxb-test",
+                        slack_signing_secret=SLACK_SECRET, slack_api_url=fake_slack.url)
+    container = Container(settings, clock=lambda: dt.datetime.now(dt.timezone.utc))
+    with TestClient(create_app(container), base_url="https://tautan.example.id") as client:
+        slack_client = SlackClient(client, fake_slack)
+        slack_client.container = container  # type: ignore[attr-defined]
+        yield slack_client
+    container.close()

@@ -1,0 +1,179 @@
+"""Slack surface: the buttons and menus of our messages.
+
+Paging (``page_next`` / ``page_prev``) redraws the list in place. A row's menu (``row_menu``)
+resends or cancels an invitation, disconnects, or shows the history. ``request_approve`` /
+``request_deny`` answer a supplier's request and redraw the message with who answered; a second
+press (by anyone) changes nothing and says so.
+
+Every id in a button's value is checked again here: values come from Slack, but a request can
+be forged, so the same scoping as the command applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import blocks as b
+from bot.app import Deps, Who
+from bot.commands import (
+    answering_errors,
+    list_message,
+    owned_connection,
+    owned_invitation,
+    parse_id,
+    requests_message,
+)
+from core import services
+from core.errors import InvalidInput, InvalidTransition
+from core.i18n import N_, translator
+from core.transitions import Side
+
+APPROVED_BY = N_("Approved by {user}.")
+DENIED_BY = N_("Denied by {user}.")
+
+
+class Answer:
+    """Where the answer to a press goes. A message with a ``response_url`` (our ephemeral lists, a
+    channel notice) is answered through it; a button on the App Home has none, so the answer goes
+    to the user's direct messages with the app."""
+
+    def __init__(self, respond: Respond, client: WebClient, who: Who, body: dict[str, Any]) -> None:
+        self.respond, self.client, self.who, self.body = respond, client, who, body
+
+    @property
+    def from_home(self) -> bool:
+        return (self.body.get("container") or {}).get("type") == "view" or not self.body.get("response_url")
+
+    @property
+    def channel_message(self) -> tuple[str, dict[str, Any]] | None:
+        """The channel and the message, when the button is on a message everyone in a channel sees."""
+        container = self.body.get("container") or {}
+        message = self.body.get("message") or {}
+        channel = (self.body.get("channel") or {}).get("id") or container.get("channel_id")
+        if container.get("type") == "message" and not container.get("is_ephemeral") and channel and message.get("ts"):
+            return channel, message
+        return None
+
+    def new(self, text: str = "", *, message: dict[str, Any] | None = None) -> None:
+        """A new message for the one who pressed; the pressed one stays as it is."""
+        content = message or {"text": text}
+        if self.from_home:
+            self.client.chat_postMessage(channel=self.who.user_id, **content)
+        else:
+            self.respond(**content, response_type="ephemeral", replace_original=False)
+
+    def replace(self, message: dict[str, Any]) -> None:
+        """The pressed (ephemeral) message, redrawn."""
+        self.respond(**message, response_type="ephemeral", replace_original=True)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Attach this surface's listeners to the app."""
+
+    def page(ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext, body: dict[str, Any]) -> None:
+        ack()
+        with answering_errors(context, respond, body):
+            if not body.get("response_url"):  # only our list messages page this way
+                return
+            who: Who = context["who"]
+            wanted = b.read_page_value(action.get("value") or "")
+            respond(**list_message(deps, who, **wanted), response_type="ephemeral", replace_original=True)
+
+    app.action(b.PAGE_NEXT)(page)
+    app.action(b.PAGE_PREV)(page)
+
+    @app.action(b.ROW_MENU)
+    def row_menu(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+                 body: dict[str, Any]) -> None:
+        ack()
+        with answering_errors(context, respond, body):
+            verb, _, ident = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+            _row_action(deps, Answer(respond, client, context["who"], body), verb, ident)
+
+    def answer(approve: bool) -> Any:
+        def listener(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+                     body: dict[str, Any]) -> None:
+            ack()
+            with answering_errors(context, respond, body):
+                _answer_request(deps, Answer(respond, client, context["who"], body), action, approve=approve)
+
+        return listener
+
+    app.action(b.REQUEST_APPROVE)(answer(approve=True))
+    app.action(b.REQUEST_DENY)(answer(approve=False))
+
+
+def _row_action(deps: Deps, answer: Answer, verb: str, ident: str) -> None:
+    who = answer.who
+    t = who.t
+    if verb == "history":
+        connection = owned_connection(deps, who, parse_id(ident))
+        events = services.history(deps.uow(), connection_id=connection.id)
+        answer.new(message=b.message(b.escape(connection.supplier), [
+            b.connection_row(t, connection, menu=False, show_customer=connection.customer_id != who.company_id),
+            *b.history_blocks(t, events, team_id=who.workspace.team_id)]))
+    elif verb == "resend":
+        who.require_admin()
+        invitation = owned_invitation(deps, who, parse_id(ident))
+        view = services.resend(deps.uow(), invitation_id=invitation.id, actor=who.actor, via="slack")
+        answer.new(b.escape(t("Invitation {id} to {supplier} will be sent again.", id=view.id,
+                              supplier=view.supplier)))
+    elif verb == "cancel":
+        who.require_admin()
+        invitation = owned_invitation(deps, who, parse_id(ident))
+        view = services.cancel(deps.uow(), invitation_id=invitation.id, actor=who.actor, via="slack")
+        answer.new(b.escape(t("Invitation {id} to {supplier} is cancelled.", id=view.id, supplier=view.supplier)))
+    elif verb == "disconnect":
+        who.require_admin()
+        owned = owned_connection(deps, who, parse_id(ident))
+        connection = services.disconnect(deps.uow(), connection_id=owned.id, side=Side.CUSTOMER, actor=who.actor,
+                                         via="slack")
+        answer.new(b.escape(t("{supplier} and {customer} are no longer connected for {type}.",
+                              supplier=connection.supplier, customer=connection.customer,
+                              type=b.type_label(t, connection.type))))
+    else:
+        raise InvalidInput(N_("This button is not known. Please run the command again."))
+
+
+def _answer_request(deps: Deps, answer: Answer, action: dict[str, Any], *, approve: bool) -> None:
+    """Approve or deny a supplier's request from wherever its buttons are: our ephemeral list (redrawn
+    with who answered), a channel notice (updated for everyone, in the channel's language) or the
+    App Home (published again)."""
+    who = answer.who
+    t = who.t
+    who.require_admin()
+    connection = owned_connection(deps, who, parse_id(action.get("value") or ""))
+    service = services.approve if approve else services.deny
+    try:
+        view = service(deps.uow(), connection_id=connection.id, actor=who.actor, via="slack")
+    except InvalidTransition:
+        # Pressed twice, or another admin was quicker: nothing changes, and we say where it stands.
+        current = owned_connection(deps, who, connection.id)
+        if answer.from_home:
+            _publish_home(deps, answer)
+        else:
+            answer.new(b.escape(t("This request was already answered; it is now {status}.",
+                                  status=b.status_label(t, current.status))))
+        return
+    mention = f"<@{who.user_id}>"
+    if answer.from_home:
+        _publish_home(deps, answer)
+    elif (shared := answer.channel_message) is not None:
+        channel, message = shared
+        done = translator(who.workspace.locale)(APPROVED_BY if approve else DENIED_BY, user=mention)
+        pressed = action.get("block_id")
+        blocks = [block for block in message.get("blocks") or [] if block.get("block_id") != pressed]
+        answer.client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or "",
+                                  blocks=[*blocks, b.context(done)])
+    else:
+        done = t(APPROVED_BY if approve else DENIED_BY, user=mention)
+        answer.replace(requests_message(deps, who, handled=view, handled_text=done))
+
+
+def _publish_home(deps: Deps, answer: Answer) -> None:
+    from bot import home  # the App Home surface, built beside this one
+
+    home.publish_home(answer.client, answer.who, deps)

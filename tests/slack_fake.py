@@ -1,0 +1,155 @@
+"""A local fake of Slack's Web API that records every call, and signed requests to our app.
+
+The fake answers ``auth.test``, ``users.info`` (users can be set up per test, with a locale and
+admin flags), ``team.info``, ``oauth.v2.access``, ``views.open/update/publish``,
+``chat.postMessage``/``chat.update``/``chat.postEphemeral`` and ``response_url`` posts
+(``/webhook/...``); anything else gets ``{"ok": true}``. ``rate_limit_next`` makes the next calls
+of a method answer 429 with ``Retry-After``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.rate_limit_next: dict[str, int] = {}
+        self.fail_next: dict[str, int] = {}
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+                    for key in ("view", "blocks"):
+                        if isinstance(params.get(key), str):
+                            try:
+                                params[key] = json.loads(params[key])
+                            except ValueError:
+                                pass
+                path = self.path.split("?")[0].lstrip("/")
+                status, body, headers = fake.answer(path, params, dict(self.headers))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                data = json.dumps(body).encode()
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST  # noqa: N815
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def answer(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        with self.lock:
+            self.calls.append((path, params, headers))
+            if self.rate_limit_next.get(path, 0) > 0:
+                self.rate_limit_next[path] -= 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            if self.fail_next.get(path, 0) > 0:
+                self.fail_next[path] -= 1
+                return 500, {"ok": False, "error": "internal_error"}, {}
+        if path.startswith("webhook/"):
+            return 200, "ok", {}
+        if path == "auth.test":
+            return 200, {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "tautan",
+                         "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "is_enterprise_install": False}, {}
+        if path == "users.info":
+            user = self.users.get(params.get("user", ""), {})
+            return 200, {"ok": True, "user": {"id": params.get("user"), "locale": user.get("locale", "en-US"),
+                                              "is_admin": user.get("is_admin", False),
+                                              "is_owner": user.get("is_owner", False), "tz": "Asia/Jakarta"}}, {}
+        if path == "team.info":
+            return 200, {"ok": True, "team": {"id": "T?", "name": "Example Workspace"}}, {}
+        if path == "oauth.v2.access":
+            if "code" not in params:
+                return 200, {"ok": False, "error": "invalid_code"}, {}
+            return 200, {"ok": True, "access_token": "xoxb-installed", "token_type": "bot", "scope": "commands,chat:write",
+                         "bot_user_id": "UBOT", "app_id": "A1", "team": {"id": "T9", "name": "PT Sembilan"},
+                         "enterprise": None, "is_enterprise_install": False,
+                         "authed_user": {"id": "U9", "scope": "", "access_token": None, "token_type": None}}, {}
+        if path in ("chat.postMessage", "chat.update"):
+            return 200, {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}",
+                         "message": {"text": params.get("text", "")}}, {}
+        if path.startswith("views."):
+            return 200, {"ok": True, "view": {"id": "V1", **(params.get("view") or {})}}, {}
+        return 200, {"ok": True}, {}
+
+    def called(self, path: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [params for p, params, _ in self.calls if p == path]
+
+    def wait_for(self, path: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Listeners finish after the ack, on Bolt's thread pool: wait for their calls."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.called(path)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} call(s) to {path}, got {self.called(path)}")
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack sends with a request: a v0 HMAC-SHA256 signature over timestamp and body."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def command_body(text: str, *, team: str = "T1", user: str = "U1", channel: str = "C1",
+                 response_url: str = "", trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> str:
+    return urllib.parse.urlencode({
+        "token": "legacy", "team_id": team, "team_domain": "example", "channel_id": channel,
+        "channel_name": "procurement", "user_id": user, "user_name": "admin", "command": "/connect",
+        "text": text, "api_app_id": "A1", "is_enterprise_install": "false", "response_url": response_url,
+        "trigger_id": trigger_id})
+
+
+def payload_body(payload: dict[str, Any]) -> str:
+    return "payload=" + urllib.parse.quote(json.dumps(payload))
+
+
+def iter_blocks_text(blocks: list[dict[str, Any]]) -> Iterator[str]:
+    """Every piece of text in some Block Kit blocks, for assertions."""
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                yield node["text"]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+    yield from walk(blocks)
