@@ -89,7 +89,8 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str | None = None, 
             install_path="/slack/install", redirect_uri_path="/slack/oauth_redirect",
             callback_options=CallbackOptions(success=_installed(deps), failure=_install_failed)))
     else:
-        app = App(signing_secret=signing_secret, client=client, token=bot_token, token_verification_enabled=False)
+        # the client carries the bot token (and the Web API address)
+        app = App(signing_secret=signing_secret, client=client, token_verification_enabled=False)
 
     app.use(_ignore_retries)
     app.use(_who(deps))
@@ -198,8 +199,10 @@ def _page(title: str, text: str) -> str:
             f"<h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>")
 
 
-def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[str, Any]) -> None:
-    """The one table from errors to what a Slack user sees."""
+def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[str, Any],
+             client: WebClient | None = None) -> None:
+    """The one table from errors to what a Slack user sees: an ephemeral answer where Slack gave
+    us a response URL, else (an App Home button) a direct message."""
     who: Who | None = context.get("who")
     t = who.t if who else translator("en")
     if isinstance(error, TautanError):
@@ -209,8 +212,10 @@ def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[st
     else:
         log.exception("slack: unexpected error in a listener")
         text = t("Something went wrong on our side. Please try again later.")
-    if respond is not None and (body.get("response_url") or body.get("response_urls")):
-        try:
+    try:
+        if respond is not None and (body.get("response_url") or body.get("response_urls")):
             respond(text=text, response_type="ephemeral", replace_original=False)
-        except Exception:
-            log.warning("slack: could not tell the user about an error")
+        elif client is not None and who is not None:
+            client.chat_postMessage(channel=who.user_id, text=text)
+    except Exception:
+        log.warning("slack: could not tell the user about an error")

@@ -71,7 +71,7 @@ def answering_errors(context: BoltContext, respond: Respond | None, body: dict[s
     try:
         yield
     except Exception as error:  # every error is answered by the app's handler; it logs the unexpected ones
-        on_error(error, context, respond, body)
+        on_error(error, context, respond, body, context.client)
 
 
 # --- scope: what this workspace may see ---------------------------------------------------------
