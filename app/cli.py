@@ -26,6 +26,7 @@ from core.model import DOCUMENT_TYPES, Role, Status
 from core.transitions import STATUS_LABELS, Side
 from core.views import (
     DOCUMENT_TYPE_LABELS,
+    VIA_LABELS,
     EVENT_LABELS,
     INVITATION_STATUS_LABELS,
     ConnectionView,
@@ -38,14 +39,6 @@ log = logging.getLogger("tautan")
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 CLI_ACTOR = "cli:" + (os.environ.get("USER") or "operator")
-
-VIA_LABELS = {
-    "cli": N_("command line"),
-    "slack": N_("Slack"),
-    "email": N_("email"),
-    "link": N_("link"),
-    "system": N_("tautan itself"),
-}
 
 
 class LocalizedUsageError(click.UsageError):

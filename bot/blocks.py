@@ -17,10 +17,17 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.i18n import N_, Translator
+from core.i18n import Translator
 from core.model import InvitationStatus, Status
 from core.transitions import STATUS_LABELS
-from core.views import DOCUMENT_TYPE_LABELS, EVENT_LABELS, INVITATION_STATUS_LABELS, ConnectionView, EventView
+from core.views import (
+    DOCUMENT_TYPE_LABELS,
+    EVENT_LABELS,
+    INVITATION_STATUS_LABELS,
+    VIA_LABELS,
+    ConnectionView,
+    EventView,
+)
 
 Block = dict[str, Any]
 
@@ -33,14 +40,6 @@ OVERFLOW_MAX = 5
 CONTEXT_MAX = 10
 MODAL_TEXT_MAX = 24
 MESSAGE_BLOCKS_MAX = 50
-
-VIA_LABELS = {
-    "cli": N_("command line"),
-    "slack": N_("Slack"),
-    "email": N_("email"),
-    "link": N_("link"),
-    "system": N_("tautan itself"),
-}
 
 # Action ids the buttons and menus of these blocks carry; bot/actions.py listens for them.
 PAGE_NEXT, PAGE_PREV, ROW_MENU = "page_next", "page_prev", "row_menu"

@@ -170,3 +170,12 @@ EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
     "renewal_requested": Label(N_("asked for a new invitation")),
     "unsubscribed": Label(N_("asked for no more invitations")),
 })
+
+# Through what a change was made, as people read it (``Event.via``).
+VIA_LABELS: Mapping[str, str] = MappingProxyType({
+    "cli": N_("command line"),
+    "slack": N_("Slack"),
+    "email": N_("email"),
+    "link": N_("link"),
+    "system": N_("tautan itself"),
+})
