@@ -204,7 +204,8 @@ class InvitationPages:
         return self.render(request, t, "request_sent.html", link=None, route=None, here=here,
                            types=type_list(t, types), **context)
 
-    def check_csrf_for(self, request: Request, form: FormData, key: str) -> None:
+    def check_csrf_for(self, request: Request, form: FormData, key: int | str) -> None:
+        """The double-submit check: the signed form field names ``key`` and carries the cookie's nonce."""
         cookie = request.cookies.get(csrf_cookie(key), "")
         field = form.get("csrf")
         payload = unsign(self.container.settings.secret_keys, CSRF, field) \
@@ -345,14 +346,7 @@ class InvitationPages:
                           retry=True) from None
 
     def check_csrf(self, request: Request, form: FormData, link: Link) -> None:
-        cookie = request.cookies.get(csrf_cookie(link.invitation_id), "")
-        field = form.get("csrf")
-        payload = unsign(self.container.settings.secret_keys, CSRF, field) \
-            if isinstance(field, str) and len(field) <= MAX_TOKEN_LENGTH else None
-        if not (cookie and isinstance(payload, list) and len(payload) == 2
-                and payload[0] == link.invitation_id and isinstance(payload[1], str)
-                and hmac.compare_digest(payload[1].encode(), cookie.encode())):
-            raise forbidden()
+        self.check_csrf_for(request, form, link.invitation_id)
 
     # --- rendering ----------------------------------------------------------------------------
 
