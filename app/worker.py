@@ -121,16 +121,11 @@ class Worker:
         report.sent += 1
 
     def _failed(self, outbox_id: int, reason: str, *, permanent: bool, report: Report) -> None:
-        try:
-            gave_up = outbox.failed(self.container.uow(), outbox_id=outbox_id, error=reason, permanent=permanent)
-        except TautanError:
-            log.warning("outbox %s: could not record the failure; the lease brings it back", outbox_id)
-            return
-        if gave_up:
-            report.failed += 1
-            log.warning("outbox %s: gave up: %s", outbox_id, reason)
-        else:
-            report.retrying += 1
+        gave_up = outbox.record_failure(self.container.uow(), outbox_id=outbox_id, error=reason,
+                                        permanent=permanent)
+        if gave_up is not None:
+            report.failed += gave_up
+            report.retrying += not gave_up
 
     def run_forever(self, interval: float = 5.0) -> None:
         log.info("worker: delivering through %s", self.transport.description)

@@ -290,16 +290,10 @@ class SlackNotifier:
             self._failed(item.id, outcome.retry or "", permanent=False, report=report)
 
     def _failed(self, outbox_id: int, reason: str, *, permanent: bool, report: NotifyReport) -> None:
-        try:
-            gave_up = outbox.failed(self.deps.uow(), outbox_id=outbox_id, error=reason, permanent=permanent)
-        except TautanError:
-            log.warning("slack notice %s: could not record the failure; the lease brings it back", outbox_id)
-            return
-        if gave_up:
-            report.failed += 1
-            log.warning("slack notice %s: gave up: %s", outbox_id, reason)
-        else:
-            report.retrying += 1
+        gave_up = outbox.record_failure(self.deps.uow(), outbox_id=outbox_id, error=reason, permanent=permanent)
+        if gave_up is not None:
+            report.failed += gave_up
+            report.retrying += not gave_up
 
     def _token(self, team_id: str) -> str | None:
         store = self.app.installation_store

@@ -6,16 +6,20 @@ workers share the work, and a worker that dies mid-send only delays its rows unt
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
+from core.errors import TautanError
 from core.model import Company, Connection, Invitation, Outbox, OutboxStatus
 from core.services import record_undeliverable
 from core.uow import UnitOfWork
 from core.views import InvitationView, invitation_view
+
+log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
 # Temporary failures are retried with growing pauses, for as long as a mail server would keep
@@ -100,3 +104,16 @@ def failed(uow: UnitOfWork, *, outbox_id: int, error: str, permanent: bool) -> b
             row.next_attempt_at = now + RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
         uow.commit()
     return give_up
+
+
+def record_failure(uow: UnitOfWork, *, outbox_id: int, error: str, permanent: bool) -> bool | None:
+    """``failed()`` for a delivery loop: True when the message is given up on, False when it will be
+    retried, None when not even the failure could be recorded (the lease brings the row back)."""
+    try:
+        gave_up = failed(uow, outbox_id=outbox_id, error=error, permanent=permanent)
+    except TautanError:
+        log.warning("outbox %s: could not record the failure; the lease brings it back", outbox_id)
+        return None
+    if gave_up:
+        log.warning("outbox %s: gave up: %s", outbox_id, error)
+    return gave_up
