@@ -65,6 +65,17 @@ def reply(invitation, body: str, *, sender: str = "ana@pt-maju.co.id", subject: 
     return message
 
 
+def request_mail(sender: str, slug: str, subject: str, body: str) -> EmailMessage:
+    """A supplier's message to a request+<slug> address."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = f"request+{slug}@{DOMAIN}"
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">"))
+    message.set_content(body)
+    return message
+
+
 def send(port: int, message: EmailMessage | bytes, *, to: list[str] | None = None, sender: str | None = None) -> None:
     data = message if isinstance(message, bytes) else message.as_bytes()
     if to is None:
@@ -250,20 +261,9 @@ def test_our_own_mail_is_ignored(container, server, worker, smtp_sink, invited) 
 def test_supplier_request_by_email_needs_a_confirmed_address(container, server, worker, smtp_sink, clock) -> None:  # noqa: ANN001
     inbound, port = server
     f.companies(container.uow())
-    request = EmailMessage()
-    request["From"] = "Budi <budi@toko-budi.co.id>"
-    request["To"] = f"request+pt-pelanggan-jaya@{DOMAIN}"
-    request["Subject"] = "Permintaan koneksi"
-    request["Message-ID"] = make_msgid(domain="toko-budi.co.id")
-    request.set_content("Kami ingin mengirim faktur elektronik kepada Anda.")
-    send(port, request, sender="budi@toko-budi.co.id")
-    unknown = EmailMessage()
-    unknown["From"] = "budi@toko-budi.co.id"
-    unknown["To"] = f"request+nobody-here@{DOMAIN}"
-    unknown["Subject"] = "Hello"
-    unknown["Message-ID"] = make_msgid(domain="toko-budi.co.id")
-    unknown.set_content("Hello")
-    send(port, unknown, sender="budi@toko-budi.co.id")
+    send(port, request_mail("Budi <budi@toko-budi.co.id>", "pt-pelanggan-jaya", "Permintaan koneksi",
+                            "Kami ingin mengirim faktur elektronik kepada Anda."), sender="budi@toko-budi.co.id")
+    send(port, request_mail("budi@toko-budi.co.id", "nobody-here", "Hello", "Hello"), sender="budi@toko-budi.co.id")
     inbound.process_pending()
     assert [o for _, o in inbox_rows(container)] == ["request_confirmation_sent", "request_unknown_customer"]
     # nothing is requested before the address is confirmed
@@ -281,13 +281,8 @@ def test_requests_are_rate_limited_per_sender_and_domain(container, server) -> N
     inbound, port = server
     f.companies(container.uow())
     for i in range(5):
-        request = EmailMessage()
-        request["From"] = f"user{i % 2}@spam.example"
-        request["To"] = f"request+pt-pelanggan-jaya@{DOMAIN}"
-        request["Subject"] = "connect"
-        request["Message-ID"] = make_msgid(domain="spam.example")
-        request.set_content("please connect")
-        send(port, request, sender=f"user{i % 2}@spam.example")
+        sender = f"user{i % 2}@spam.example"
+        send(port, request_mail(sender, "pt-pelanggan-jaya", "connect", "please connect"), sender=sender)
     inbound.limits.requests_per_day_per_domain = 4
     inbound.process_pending()
     outcomes = [o for _, o in inbox_rows(container)]
@@ -383,13 +378,8 @@ def test_a_confirmed_request_reaches_the_customer(container, server, worker, smt
 
     inbound, port = server
     f.companies(container.uow())
-    request = EmailMessage()
-    request["From"] = "Budi <budi@toko-budi.co.id>"
-    request["To"] = f"request+pt-pelanggan-jaya@{DOMAIN}"
-    request["Subject"] = "Koneksi faktur"
-    request["Message-ID"] = make_msgid(domain="toko-budi.co.id")
-    request.set_content("Mohon dihubungkan.")
-    send(port, request, sender="budi@toko-budi.co.id")
+    send(port, request_mail("Budi <budi@toko-budi.co.id>", "pt-pelanggan-jaya", "Koneksi faktur", "Mohon dihubungkan."),
+         sender="budi@toko-budi.co.id")
     inbound.process_pending()
     worker.run_once()
     [confirm] = [m for m in delivered(smtp_sink) if m["To"] == "budi@toko-budi.co.id"]
