@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from app.wiring import Container
-from core import services
-from core.errors import TautanError
-from core.i18n import Translator
+from tautan.wiring import Container
+from tautan.core import services
+from tautan.core.errors import TautanError
+from tautan.core.i18n import Translator
 
 COLUMNS = {"email": ("email", "e-mail", "alamat email"), "supplier": ("supplier", "supplier name", "pemasok",
                                                                      "nama pemasok"),

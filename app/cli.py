@@ -17,14 +17,14 @@ from typing import Any, NoReturn
 
 import click
 
-from app.settings import Settings
-from app.wiring import Container
-from core import services
-from core.errors import TautanError
-from core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
-from core.model import DOCUMENT_TYPES, Role, Status
-from core.transitions import STATUS_LABELS, Side
-from core.views import (
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.core import services
+from tautan.core.errors import TautanError
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
+from tautan.core.model import DOCUMENT_TYPES, Role, Status
+from tautan.core.transitions import STATUS_LABELS, Side
+from tautan.core.views import (
     DOCUMENT_TYPE_LABELS,
     VIA_LABELS,
     EVENT_LABELS,
@@ -33,7 +33,7 @@ from core.views import (
     EventView,
     InvitationView,
 )
-from mail.links import invitation_url, reply_address
+from tautan.mail.links import invitation_url, reply_address
 
 log = logging.getLogger("tautan")
 
@@ -124,8 +124,8 @@ def build_cli(t: Translator) -> click.Group:
     @output_lang
     @click.pass_obj
     def db_upgrade(container: Container, _lang: str | None) -> None:
-        from app.db import upgrade
-        from core.errors import Unavailable
+        from tautan.db import upgrade
+        from tautan.core.errors import Unavailable
         from sqlalchemy import exc as sa_exc
 
         try:
@@ -198,7 +198,7 @@ def build_cli(t: Translator) -> click.Group:
     @click.pass_obj
     def import_(container: Container, path: str, customer: str, unit: str | None, types: str,
                 lang: str | None, as_json: bool) -> None:
-        from app.bulk import import_invitations
+        from tautan.bulk import import_invitations
 
         results = import_invitations(container, path, customer=customer, unit=unit, types=types, lang=lang,
                                      actor=CLI_ACTOR, t=t, progress=not as_json)
@@ -294,7 +294,7 @@ def build_cli(t: Translator) -> click.Group:
                   help=t("Keep running so the link can be opened (the default), or answer for the supplier and stop."))
     @click.pass_obj
     def demo(container: Container, serve: bool) -> None:
-        from app.demo import run_demo
+        from tautan.demo import run_demo
 
         run_demo(container, t, serve=serve)
 
@@ -304,7 +304,7 @@ def build_cli(t: Translator) -> click.Group:
                   help=t("Seconds between rounds."))
     @click.pass_obj
     def worker(container: Container, once: bool, interval: float) -> None:
-        from app.worker import Worker
+        from tautan.worker import Worker
 
         runner = Worker.from_container(container)
         if once:
@@ -325,7 +325,7 @@ def build_cli(t: Translator) -> click.Group:
     @port_option
     @click.pass_obj
     def web(container: Container, host: str, port: int | None) -> None:
-        from app.serve import run_web
+        from tautan.serve import run_web
 
         container.check_schema()
         run_web(container, host=host, port=port or container.settings.port)
@@ -334,7 +334,7 @@ def build_cli(t: Translator) -> click.Group:
     @click.option("--listen", metavar="HOST:PORT", help=t("Address to listen on (default: SMTP_LISTEN)."))
     @click.pass_obj
     def smtp(container: Container, listen: str | None) -> None:
-        from app.serve import run_smtp
+        from tautan.serve import run_smtp
 
         container.check_schema()
         run_smtp(container, listen=listen, t=t)
@@ -343,7 +343,7 @@ def build_cli(t: Translator) -> click.Group:
     @click.option("--once", is_flag=True, help=t("Do one round and stop."))
     @click.pass_obj
     def imap(container: Container, once: bool) -> None:
-        from app.serve import run_imap
+        from tautan.serve import run_imap
 
         container.check_schema()
         if not container.settings.imap_url:
@@ -355,7 +355,7 @@ def build_cli(t: Translator) -> click.Group:
     @port_option
     @click.pass_obj
     def serve(container: Container, host: str, port: int | None) -> None:
-        from app.serve import run_all
+        from tautan.serve import run_all
 
         container.check_schema()
         run_all(container, host=host, port=port or container.settings.port, t=t)

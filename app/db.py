@@ -46,8 +46,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def schema() -> MetaData:
     """Every table the migrations manage: the engine's and the Slack adapter's, in one metadata."""
-    from bot.store import metadata as slack_metadata
-    from core.model import Base
+    from tautan.bot.store import metadata as slack_metadata
+    from tautan.core.model import Base
 
     merged = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in [*Base.metadata.tables.values(), *slack_metadata.tables.values()]:
@@ -57,7 +57,7 @@ def schema() -> MetaData:
 
 def alembic_config(url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(resources.files("migrations")))
+    config.set_main_option("script_location", str(resources.files("tautan.migrations")))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 

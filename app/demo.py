@@ -6,17 +6,17 @@ from pathlib import Path
 
 import click
 
-from app.db import upgrade
-from app.wiring import Container
-from app.worker import Worker
-from core import services
-from core.errors import NotFound
-from core.i18n import Translator
-from core.model import Role, Status
-from core.transitions import STATUS_LABELS
-from core.views import DOCUMENT_TYPE_LABELS
-from mail.links import invitation_url, reply_address
-from mail.transport import MaildirTransport
+from tautan.db import upgrade
+from tautan.wiring import Container
+from tautan.worker import Worker
+from tautan.core import services
+from tautan.core.errors import NotFound
+from tautan.core.i18n import Translator
+from tautan.core.model import Role, Status
+from tautan.core.transitions import STATUS_LABELS
+from tautan.core.views import DOCUMENT_TYPE_LABELS
+from tautan.mail.links import invitation_url, reply_address
+from tautan.mail.transport import MaildirTransport
 
 DEMO_CUSTOMER = "PT Contoh Pembeli"
 DEMO_UNIT = "Keuangan"
@@ -63,7 +63,7 @@ def run_demo(container: Container, t: Translator, *, serve: bool = True) -> None
         click.echo("  " + t("The email went to the relay {relay}.", relay=worker.transport.description))
 
     if serve:
-        from app.serve import run_all
+        from tautan.serve import run_all
 
         step(t("Open the invitation as the supplier would"))
         click.echo("  " + t("Link: {url}", url=link))
@@ -76,7 +76,7 @@ def run_demo(container: Container, t: Translator, *, serve: bool = True) -> None
         click.echo("  " + t("{type}: {status}", type=t(DOCUMENT_TYPE_LABELS[connection.type].message_id),
                             status=t(STATUS_LABELS[Status(connection.status)].message_id)))
     worker.run_once()
-    from app.cli import _event_line
+    from tautan.cli import _event_line
 
     click.echo("  " + t("History:"))
     for event in services.history(uow(), invitation_id=invitation.id):

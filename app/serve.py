@@ -11,15 +11,15 @@ import threading
 import click
 import uvicorn
 
-from app.wiring import Container
-from core.i18n import Translator
+from tautan.wiring import Container
+from tautan.core.i18n import Translator
 
 log = logging.getLogger(__name__)
 
 
 def run_web(container: Container, *, host: str, port: int) -> None:
-    from app.web import create_app
-    from bot.socket_mode import start_socket_mode
+    from tautan.web import create_app
+    from tautan.bot.socket_mode import start_socket_mode
 
     app = create_app(container)
     socket_mode = start_socket_mode(container)  # when SLACK_APP_TOKEN is set
@@ -32,7 +32,7 @@ def run_web(container: Container, *, host: str, port: int) -> None:
 
 def start_smtp(container: Container, listen: str | None = None):  # noqa: ANN201 - (controller, processor, thread)
     """Start the SMTP server and its processor thread; the caller stops them."""
-    from mail.smtp import InboundHandler, Processor, make_controller
+    from tautan.mail.smtp import InboundHandler, Processor, make_controller
 
     settings = container.settings
     host, port = (listen.rsplit(":", 1) if listen else settings.smtp_listen_address())
@@ -62,7 +62,7 @@ def run_smtp(container: Container, *, listen: str | None, t: Translator) -> None
 
 
 def run_imap(container: Container, *, once: bool, t: Translator) -> None:
-    from mail.imap import ImapPoller
+    from tautan.mail.imap import ImapPoller
 
     poller = ImapPoller(container.settings.imap_url or "", container.inbound())
     if once:
@@ -80,14 +80,14 @@ def run_imap(container: Container, *, once: bool, t: Translator) -> None:
 
 def run_all(container: Container, *, host: str, port: int, t: Translator) -> None:
     """The web app in the foreground, the SMTP server and the worker beside it; Ctrl+C stops all."""
-    from app.web import create_app
-    from app.worker import Worker
+    from tautan.web import create_app
+    from tautan.worker import Worker
 
     worker = Worker.from_container(container)
     thread = threading.Thread(target=worker.run_forever, kwargs={"interval": 2.0}, name="worker", daemon=True)
     thread.start()
     smtp = start_smtp(container)
-    from bot.socket_mode import start_socket_mode
+    from tautan.bot.socket_mode import start_socket_mode
 
     socket_mode = start_socket_mode(container)
     click.echo(t("tautan is running at {url} (worker: {transport}; email in: {host}:{port}). Press Ctrl+C to stop.",

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.i18n import normalize_locale
+from tautan.core.i18n import normalize_locale
 
 if TYPE_CHECKING:
-    from mail.compose import DkimKey
+    from tautan.mail.compose import DkimKey
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Settings:
         """The DKIM signing key, when ``DKIM_SELECTOR`` and ``DKIM_PRIVATE_KEY_FILE`` are set."""
         if not (self.dkim_selector and self.dkim_private_key_file):
             return None
-        from mail.compose import DkimKey
+        from tautan.mail.compose import DkimKey
 
         with open(self.dkim_private_key_file, "rb") as key:
             return DkimKey(selector=self.dkim_selector, domain=self.mail_domain, private_key=key.read())

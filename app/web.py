@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.wiring import Container
-from mail import pages
+from tautan.wiring import Container
+from tautan.mail import pages
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def create_app(container: Container) -> Starlette:
         *pages.routes(container),
     ]
     if container.slack_app is not None:  # POST /slack/events, GET /slack/install, /slack/oauth_redirect
-        from bot import web as slack_web
+        from tautan.bot import web as slack_web
 
         routes += slack_web.routes(container.slack_app)
     app = Starlette(routes=routes)

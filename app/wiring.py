@@ -11,19 +11,19 @@ from sqlalchemy import Engine, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine, make_session_factory
-from app.settings import Settings
-from core.errors import Unavailable
-from core.i18n import N_
-from core.uow import Clock, UnitOfWork, system_clock
+from tautan.db import make_engine, make_session_factory
+from tautan.settings import Settings
+from tautan.core.errors import Unavailable
+from tautan.core.i18n import N_
+from tautan.core.uow import Clock, UnitOfWork, system_clock
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.app import Deps
+    from tautan.bot.app import Deps
 
-    from mail.compose import MailConfig
-    from mail.inbound import Inbound
+    from tautan.mail.compose import MailConfig
+    from tautan.mail.inbound import Inbound
 
 
 class NotMigrated(Unavailable):
@@ -63,22 +63,22 @@ class Container:
         self._checked = True
 
     def mail_config(self) -> MailConfig:
-        from mail.compose import MailConfig
+        from tautan.mail.compose import MailConfig
 
         s = self.settings
         return MailConfig(mail_domain=s.mail_domain, mail_from=s.mail_from, public_base_url=s.public_base_url,
                           secret_keys=s.secret_keys, dkim=s.dkim_key())
 
     def inbound(self) -> Inbound:
-        from mail.inbound import Inbound
+        from tautan.mail.inbound import Inbound
 
         return Inbound(self.uow, self.mail_config())
 
     @functools.cached_property
     def slack_deps(self) -> Deps:
         """What the Slack listeners and the notifier need from here."""
-        from bot.app import Deps
-        from bot.store import SlackStore
+        from tautan.bot.app import Deps
+        from tautan.bot.store import SlackStore
 
         s = self.settings
         return Deps(uow=self.uow, store=SlackStore(self.engine), clock=self.clock,
@@ -90,7 +90,7 @@ class Container:
         s = self.settings
         if not s.slack_signing_secret or not (s.slack_bot_token or (s.slack_client_id and s.slack_client_secret)):
             return None
-        from bot.app import build_app
+        from tautan.bot.app import build_app
 
         return build_app(self.slack_deps, signing_secret=s.slack_signing_secret, bot_token=s.slack_bot_token,
                          client_id=s.slack_client_id, client_secret=s.slack_client_secret,

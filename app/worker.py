@@ -11,14 +11,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.wiring import Container
-from core import outbox, services
-from core.errors import TautanError
-from mail.compose import INVITATION_KINDS, MailConfig, compose
-from mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
+from tautan.wiring import Container
+from tautan.core import outbox, services
+from tautan.core.errors import TautanError
+from tautan.mail.compose import INVITATION_KINDS, MailConfig, compose
+from tautan.mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
 
 if TYPE_CHECKING:
-    from bot.notify import SlackNotifier
+    from tautan.bot.notify import SlackNotifier
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Worker:
     def slack_notifier(self) -> SlackNotifier | None:
         """Channel notices go out when Slack is configured (built once, on first use)."""
         if self._notifier is None and self.container.slack_app is not None:
-            from bot.notify import SlackNotifier
+            from tautan.bot.notify import SlackNotifier
 
             self._notifier = SlackNotifier.from_container(self.container)
         return self._notifier

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.db import upgrade
+from tautan.db import upgrade
 
 
 class Discard:

@@ -23,14 +23,14 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.settings import Settings
-from app.wiring import Container
+from tautan.settings import Settings
+from tautan.wiring import Container
 from bench import common
 from bench.common import Discard, free_port
-from core import services
-from core.model import Role
-from mail.inbound import Envelope
-from mail.smtp import InboundHandler, make_controller
+from tautan.core import services
+from tautan.core.model import Role
+from tautan.mail.inbound import Envelope
+from tautan.mail.smtp import InboundHandler, make_controller
 
 DOMAIN = "bench.example.id"
 

@@ -18,16 +18,16 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.settings import Settings
-from app.wiring import Container
-from app.worker import Worker
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.worker import Worker
 from bench import common
 from bench.common import Discard, free_port
-from core import services
-from core.model import Role
-from core.outbox import claim
-from mail.compose import compose
-from mail.transport import SmtpTransport
+from tautan.core import services
+from tautan.core.model import Role
+from tautan.core.outbox import claim
+from tautan.mail.compose import compose
+from tautan.mail.transport import SmtpTransport
 
 
 

@@ -32,11 +32,11 @@ from sqlalchemy import Connection as DBConnection
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from app.db import make_engine, make_session_factory, upgrade
-from core import services
-from core.model import Status, search_key
-from core.transitions import Side
-from core.uow import UnitOfWork
+from tautan.db import make_engine, make_session_factory, upgrade
+from tautan.core import services
+from tautan.core.model import Status, search_key
+from tautan.core.transitions import Side
+from tautan.core.uow import UnitOfWork
 
 DEFAULT_URL = os.environ.get("TAUTAN_BENCH_POSTGRES_URL",
                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -24,12 +24,12 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from app.settings import Settings
-from app.wiring import Container
+from tautan.settings import Settings
+from tautan.wiring import Container
 from bench.common import database
-from bot.store import SlackStore
-from core import services
-from core.model import Company, Connection, DocumentType, Role, Status, search_key
+from tautan.bot.store import SlackStore
+from tautan.core import services
+from tautan.core.model import Company, Connection, DocumentType, Role, Status, search_key
 from tests.slack_fake import FakeSlack, command_body, sign
 
 SECRET = "bench-signing-secret"
@@ -123,7 +123,7 @@ def percentile(values: list[float], p: int) -> float:
 def run(url: str, rows: int, requests: int) -> None:
     from starlette.testclient import TestClient
 
-    from app.web import create_app
+    from tautan.web import create_app
 
     fake = FakeSlack()
     fake.users[USER] = {"is_admin": True}

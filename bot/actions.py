@@ -16,9 +16,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import blocks as b
-from bot.app import Deps, Who
-from bot.commands import (
+from tautan.bot import blocks as b
+from tautan.bot.app import Deps, Who
+from tautan.bot.commands import (
     answering_errors,
     list_message,
     owned_connection,
@@ -26,10 +26,10 @@ from bot.commands import (
     parse_id,
     requests_message,
 )
-from core import services
-from core.errors import InvalidInput, InvalidTransition
-from core.i18n import N_, translator
-from core.transitions import Side
+from tautan.core import services
+from tautan.core.errors import InvalidInput, InvalidTransition
+from tautan.core.i18n import N_, translator
+from tautan.core.transitions import Side
 
 APPROVED_BY = N_("Approved by {user}.")
 DENIED_BY = N_("Denied by {user}.")
@@ -174,6 +174,6 @@ def _answer_request(deps: Deps, answer: Answer, action: dict[str, Any], *, appro
 
 
 def _publish_home(deps: Deps, answer: Answer) -> None:
-    from bot import home  # the App Home surface, built beside this one
+    from tautan.bot import home  # the App Home surface, built beside this one
 
     home.publish_home(answer.client, answer.who, deps)

@@ -22,12 +22,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot.store import BOTS, INSTALLATIONS, OAUTH_STATES, USER_INFO_TTL, SlackStore, User, Workspace
-from core import services
-from core.errors import NotAllowed, TautanError, UserError
-from core.i18n import N_, Translator, normalize_locale, translator
-from core.model import Role
-from core.uow import Clock, UnitOfWork
+from tautan.bot.store import BOTS, INSTALLATIONS, OAUTH_STATES, USER_INFO_TTL, SlackStore, User, Workspace
+from tautan.core import services
+from tautan.core.errors import NotAllowed, TautanError, UserError
+from tautan.core.i18n import N_, Translator, normalize_locale, translator
+from tautan.core.model import Role
+from tautan.core.uow import Clock, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str | None = None, 
     app.use(_who(deps))
     app.error(on_error)
 
-    from bot import actions, commands, home, modal, notify
+    from tautan.bot import actions, commands, home, modal, notify
 
     for surface in (commands, modal, actions, home, notify):
         surface.register(app, deps)

@@ -17,10 +17,10 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.i18n import Translator
-from core.model import InvitationStatus, Status
-from core.transitions import STATUS_LABELS
-from core.views import (
+from tautan.core.i18n import Translator
+from tautan.core.model import InvitationStatus, Status
+from tautan.core.transitions import STATUS_LABELS
+from tautan.core.views import (
     DOCUMENT_TYPE_LABELS,
     EVENT_LABELS,
     INVITATION_STATUS_LABELS,

@@ -21,16 +21,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select
 
-from bot import blocks as b
-from bot import modal
-from bot.app import Deps, Who
-from bot.app import on_error
-from core import services
-from core.errors import InvalidInput, NotFound
-from core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
-from core.model import DOCUMENT_TYPES, Company, Connection, Status, search_key
-from core.transitions import STATUS_LABELS
-from core.views import DOCUMENT_TYPE_LABELS, ConnectionView, EventView, InvitationView, connection_view
+from tautan.bot import blocks as b
+from tautan.bot import modal
+from tautan.bot.app import Deps, Who
+from tautan.bot.app import on_error
+from tautan.core import services
+from tautan.core.errors import InvalidInput, NotFound
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
+from tautan.core.model import DOCUMENT_TYPES, Company, Connection, Status, search_key
+from tautan.core.transitions import STATUS_LABELS
+from tautan.core.views import DOCUMENT_TYPE_LABELS, ConnectionView, EventView, InvitationView, connection_view
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,13 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from bot import blocks as b
-from bot.app import Deps, Who
-from core import services
-from core.i18n import Translator
-from core.model import Company, Connection, Event, Status
-from core.uow import UnitOfWork
-from core.views import EVENT_LABELS, ConnectionView
+from tautan.bot import blocks as b
+from tautan.bot.app import Deps, Who
+from tautan.core import services
+from tautan.core.i18n import Translator
+from tautan.core.model import Company, Connection, Event, Status
+from tautan.core.uow import UnitOfWork
+from tautan.core.views import EVENT_LABELS, ConnectionView
 
 INVITE_ACTION = "open_invite"
 MAX_REQUESTS = 10  # each takes two blocks; the rest are one `/connect requests` away
@@ -71,7 +71,7 @@ def register(app: App, deps: Deps) -> None:
         if not who.is_admin:  # a Home tab from before the user lost the right: show the current one
             publish_home(client, who, deps)
             return
-        from bot import modal  # built beside this module; imported when first needed
+        from tautan.bot import modal  # built beside this module; imported when first needed
 
         modal.open_invite_modal(deps, who, client, trigger_id=body["trigger_id"])
 

@@ -21,13 +21,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot import blocks as b
-from bot.app import Deps, Who
-from core import services
-from core.errors import InvalidInput, NotAllowed, TautanError
-from core.i18n import N_, SUPPORTED_LOCALES, Translator
-from core.model import DOCUMENT_TYPES, Company
-from core.views import InvitationView
+from tautan.bot import blocks as b
+from tautan.bot.app import Deps, Who
+from tautan.core import services
+from tautan.core.errors import InvalidInput, NotAllowed, TautanError
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator
+from tautan.core.model import DOCUMENT_TYPES, Company
+from tautan.core.views import InvitationView
 
 log = logging.getLogger(__name__)
 

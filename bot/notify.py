@@ -26,17 +26,17 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from bot import blocks as b
-from bot.app import Deps, Who
-from core import outbox, services
-from core.errors import NotFound, TautanError
-from core.i18n import N_, Translator, translator
-from core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
-from core.uow import UnitOfWork
-from core.views import EVENT_LABELS
+from tautan.bot import blocks as b
+from tautan.bot.app import Deps, Who
+from tautan.core import outbox, services
+from tautan.core.errors import NotFound, TautanError
+from tautan.core.i18n import N_, Translator, translator
+from tautan.core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
+from tautan.core.uow import UnitOfWork
+from tautan.core.views import EVENT_LABELS
 
 if TYPE_CHECKING:
-    from app.wiring import Container
+    from tautan.wiring import Container
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from app.wiring import Container
+    from tautan.wiring import Container
 
 log = logging.getLogger(__name__)
 

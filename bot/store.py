@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from core.model import NAMING, UTCDateTime
+from tautan.core.model import NAMING, UTCDateTime
 
 metadata = MetaData(naming_convention=NAMING)
 

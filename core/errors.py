@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.i18n import N_
+from tautan.core.i18n import N_
 
 
 class TautanError(Exception):

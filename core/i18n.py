@@ -55,7 +55,7 @@ def is_supported(tag: str | None) -> bool:
 
 @functools.cache
 def _catalog(locale: str) -> NullTranslations:
-    source = resources.files("locales").joinpath(locale, "LC_MESSAGES", f"{DOMAIN}.po")
+    source = resources.files("tautan.locales").joinpath(locale, "LC_MESSAGES", f"{DOMAIN}.po")
     if not source.is_file():
         return NullTranslations()
     with source.open("rb") as fp:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
 
-from core.errors import ConcurrentChange
-from core.model import Inbox, InboxStatus, Outbox
-from core.uow import UnitOfWork
+from tautan.core.errors import ConcurrentChange
+from tautan.core.model import Inbox, InboxStatus, Outbox
+from tautan.core.uow import UnitOfWork
 
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 5

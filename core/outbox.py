@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
-from core.errors import TautanError
-from core.model import Company, Connection, Invitation, Outbox, OutboxStatus
-from core.services import record_undeliverable
-from core.uow import UnitOfWork
-from core.views import InvitationView, invitation_view
+from tautan.core.errors import TautanError
+from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
+from tautan.core.services import record_undeliverable
+from tautan.core.uow import UnitOfWork
+from tautan.core.views import InvitationView, invitation_view
 
 log = logging.getLogger(__name__)
 

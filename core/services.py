@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from core.errors import (
+from tautan.core.errors import (
     AlreadyConnected,
     AlreadyRequested,
     InvalidInput,
@@ -24,8 +24,8 @@ from core.errors import (
     NotFound,
     Suppressed,
 )
-from core.i18n import N_, SUPPORTED_LOCALES, normalize_locale
-from core.model import (
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, normalize_locale
+from tautan.core.model import (
     Company,
     Connection,
     DocumentType,
@@ -41,9 +41,9 @@ from core.model import (
     search_key,
     slugify,
 )
-from core.transitions import Action, Side, transition
-from core.uow import UnitOfWork
-from core.views import (
+from tautan.core.transitions import Action, Side, transition
+from tautan.core.uow import UnitOfWork
+from tautan.core.views import (
     INVITATION_STATUS_LABELS,
     CompanyView,
     ConnectionView,

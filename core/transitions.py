@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from core.errors import InvalidTransition, NotAllowed
-from core.i18n import N_, Label
-from core.model import Status
+from tautan.core.errors import InvalidTransition, NotAllowed
+from tautan.core.i18n import N_, Label
+from tautan.core.model import Status
 
 
 class Action(enum.StrEnum):

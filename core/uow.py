@@ -12,8 +12,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.errors import ConcurrentChange, TautanError, Unavailable
-from core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
+from tautan.core.errors import ConcurrentChange, TautanError, Unavailable
+from tautan.core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from core.i18n import N_, Label
-from core.model import Company, Connection, Event, Invitation, InvitationStatus
+from tautan.core.i18n import N_, Label
+from tautan.core.model import Company, Connection, Event, Invitation, InvitationStatus
 
 T = TypeVar("T")
 

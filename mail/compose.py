@@ -12,13 +12,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from core.i18n import Translator, translator
-from core.outbox import OutboxItem
-from core.model import InvitationStatus, Status
-from core.transitions import STATUS_LABELS
-from core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
-from mail.links import invitation_url, reply_address, unsubscribe_url
-from mail.templating import render
+from tautan.core.i18n import Translator, translator
+from tautan.core.outbox import OutboxItem
+from tautan.core.model import InvitationStatus, Status
+from tautan.core.transitions import STATUS_LABELS
+from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
+from tautan.mail.links import invitation_url, reply_address, unsubscribe_url
+from tautan.mail.templating import render
 
 # Header lines may be 998 characters (RFC 5322); folding at 78 would turn the long, signed
 # List-Unsubscribe address into encoded words that mail clients do not read as a URL.

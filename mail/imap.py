@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from core import inbox
-from core.errors import TautanError
-from core.model import InboxStatus
-from mail.inbound import Envelope, Inbound, parse_recipient
+from tautan.core import inbox
+from tautan.core.errors import TautanError
+from tautan.core.model import InboxStatus
+from tautan.mail.inbound import Envelope, Inbound, parse_recipient
 
 log = logging.getLogger(__name__)
 

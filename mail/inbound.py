@@ -27,13 +27,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
 
-from core import inbox, services
-from core.errors import ConcurrentChange, InvitationClosed, InvitationExpired, NotFound, Unavailable
-from core.uow import UnitOfWork
-from core.views import InvitationView
-from mail.compose import ANSWER_KINDS, MailConfig
-from mail.links import REQUEST_LINK_TTL, request_url
-from mail.understand import Reading, read
+from tautan.core import inbox, services
+from tautan.core.errors import ConcurrentChange, InvitationClosed, InvitationExpired, NotFound, Unavailable
+from tautan.core.uow import UnitOfWork
+from tautan.core.views import InvitationView
+from tautan.mail.compose import ANSWER_KINDS, MailConfig
+from tautan.mail.links import REQUEST_LINK_TTL, request_url
+from tautan.mail.understand import Reading, read
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from core import services
-from core.errors import (
+from tautan.core import services
+from tautan.core.errors import (
     ConcurrentChange,
     InvitationClosed,
     InvitationExpired,
@@ -39,12 +39,12 @@ from core.errors import (
     Unavailable,
     UserError,
 )
-from core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
-from core.model import InvitationStatus
-from core.uow import Clock, UnitOfWork
-from core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
-from mail.links import INVITATION_PAGE, REQUEST_LINK_TTL, SUPPLIER_REQUEST, UNSUBSCRIBE, sign, unsign, unsubscribe_url
-from mail.templating import render
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
+from tautan.core.model import InvitationStatus
+from tautan.core.uow import Clock, UnitOfWork
+from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
+from tautan.mail.links import INVITATION_PAGE, REQUEST_LINK_TTL, SUPPLIER_REQUEST, UNSUBSCRIBE, sign, unsign, unsubscribe_url
+from tautan.mail.templating import render
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session
 
-from core.errors import TautanError
-from mail.inbound import Envelope, Inbound, parse_recipient
+from tautan.core.errors import TautanError
+from tautan.mail.inbound import Envelope, Inbound, parse_recipient
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from core.i18n import Translator
+from tautan.core.i18n import Translator
 
 
 @functools.cache
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("mail", "templates"),
+        loader=PackageLoader("tautan.mail", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

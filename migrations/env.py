@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from app.db import make_engine, schema
+from tautan.db import make_engine, schema
 
 config = context.config
 target_metadata = schema()

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.db import make_engine, make_session_factory, schema, upgrade
-from core.uow import UnitOfWork
+from tautan.db import make_engine, make_session_factory, schema, upgrade
+from tautan.core.uow import UnitOfWork
 
 POSTGRES_URL = os.environ.get("TAUTAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -136,8 +136,8 @@ MAIL_KEYS = ("new-key", "old-key")
 @pytest.fixture
 def container(engine, database_url, clock):  # noqa: ANN001, ANN201
     """The composition root on the test database, with mail settings of a real deployment."""
-    from app.settings import Settings
-    from app.wiring import Container
+    from tautan.settings import Settings
+    from tautan.wiring import Container
 
     settings = Settings(database_url=database_url, secret_keys=MAIL_KEYS, mail_domain="connect.example.id",
                         mail_from="undangan@connect.example.id", public_base_url="https://tautan.example.id")
@@ -259,9 +259,9 @@ def slack(engine, database_url, clock, fake_slack):  # noqa: ANN001, ANN201
 
     from starlette.testclient import TestClient
 
-    from app.settings import Settings
-    from app.web import create_app
-    from app.wiring import Container
+    from tautan.settings import Settings
+    from tautan.web import create_app
+    from tautan.wiring import Container
 
     settings = Settings(database_url=database_url, secret_keys=("k1",), mail_domain="connect.example.id",
                         public_base_url="https://tautan.example.id", slack_bot_token="xoxb-test",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core import services
-from core.model import Role, Status
-from core.views import InvitationView
-from core.transitions import Side
-from core.uow import UnitOfWork
+from tautan.core import services
+from tautan.core.model import Role, Status
+from tautan.core.views import InvitationView
+from tautan.core.transitions import Side
+from tautan.core.uow import UnitOfWork
 from tests.conftest import FakeClock
 
 CUSTOMER = "PT Pelanggan Jaya"

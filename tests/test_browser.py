@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from app.db import upgrade
-from app.settings import Settings
-from app.web import create_app
-from app.wiring import Container
-from core import services
-from mail.links import invitation_url
+from tautan.db import upgrade
+from tautan.settings import Settings
+from tautan.web import create_app
+from tautan.wiring import Container
+from tautan.core import services
+from tautan.mail.links import invitation_url
 from tests import factories
 from tests.conftest import IN_CI
 

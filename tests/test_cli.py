@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from app.cli import main
-from mail.links import INVITATION_PAGE, unsign
+from tautan.cli import main
+from tautan.mail.links import INVITATION_PAGE, unsign
 
 
 class Run:

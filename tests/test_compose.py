@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.outbox import OutboxItem
-from core.views import ConnectionView, InvitationView
-from mail.compose import DkimKey, MailConfig, compose, one_line
-from mail.transport import DeliveryError, RelayUnavailable, SmtpTransport
+from tautan.core.outbox import OutboxItem
+from tautan.core.views import ConnectionView, InvitationView
+from tautan.mail.compose import DkimKey, MailConfig, compose, one_line
+from tautan.mail.transport import DeliveryError, RelayUnavailable, SmtpTransport
 from tests.conftest import SinkHandler, free_port
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)

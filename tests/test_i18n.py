@@ -12,11 +12,11 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from core.errors import InvalidTransition, TautanError, UserError
-from core.i18n import normalize_locale, translator
-from core.transitions import ACTION_LABELS, STATUS_LABELS, Action
-from core.model import Status
-from locales.update import KEYWORDS
+from tautan.core.errors import InvalidTransition, TautanError, UserError
+from tautan.core.i18n import normalize_locale, translator
+from tautan.core.transitions import ACTION_LABELS, STATUS_LABELS, Action
+from tautan.core.model import Status
+from tautan.locales.update import KEYWORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from app.settings import Settings
-from app.wiring import Container
-from core import services
-from mail.imap import ImapPoller, envelope_of
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.core import services
+from tautan.mail.imap import ImapPoller, envelope_of
 from tests import factories as f
 from tests.conftest import IN_CI, free_port
 

@@ -17,15 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from app.settings import Settings
-from app.wiring import Container
-from app.worker import Worker
-from core import inbox, services
-from core.model import Inbox, InboxStatus
-from mail.inbound import Envelope, parse_recipient
-from mail.links import SUPPLIER_REQUEST, unsign
-from mail.smtp import InboundHandler, make_controller
-from mail.transport import SmtpTransport
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.worker import Worker
+from tautan.core import inbox, services
+from tautan.core.model import Inbox, InboxStatus
+from tautan.mail.inbound import Envelope, parse_recipient
+from tautan.mail.links import SUPPLIER_REQUEST, unsign
+from tautan.mail.smtp import InboundHandler, make_controller
+from tautan.mail.transport import SmtpTransport
 from tests import factories as f
 from tests.conftest import free_port
 
@@ -374,7 +374,7 @@ def dsn_for(token: str, recipient: str) -> bytes:
 def test_a_confirmed_request_reaches_the_customer(container, server, worker, smtp_sink, clock) -> None:  # noqa: ANN001
     from starlette.testclient import TestClient
 
-    from app.web import create_app
+    from tautan.web import create_app
 
     inbound, port = server
     f.companies(container.uow())

@@ -12,14 +12,14 @@ from email import policy
 import pytest
 from sqlalchemy import func, select
 
-from app.settings import Settings
-from app.wiring import Container
-from app.worker import Worker
-from core import services
-from core.errors import InvitationClosed, Suppressed
-from core.model import Event, Outbox
-from mail.links import INVITATION_PAGE, UNSUBSCRIBE, unsign
-from mail.transport import MaildirTransport, SmtpTransport
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.worker import Worker
+from tautan.core import services
+from tautan.core.errors import InvitationClosed, Suppressed
+from tautan.core.model import Event, Outbox
+from tautan.mail.links import INVITATION_PAGE, UNSUBSCRIBE, unsign
+from tautan.mail.transport import MaildirTransport, SmtpTransport
 from tests import factories as f
 from tests.conftest import MAIL_KEYS as KEYS
 from tests.conftest import free_port

@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from app.settings import Settings
-from app.web import create_app
-from app.wiring import Container
-from core import services
-from core.errors import Suppressed
-from core.i18n import translator
-from core.uow import UnitOfWork
-from core.views import InvitationView
-from mail.links import INVITATION_PAGE, UNSUBSCRIBE, invitation_url, sign, unsubscribe_url
+from tautan.settings import Settings
+from tautan.web import create_app
+from tautan.wiring import Container
+from tautan.core import services
+from tautan.core.errors import Suppressed
+from tautan.core.i18n import translator
+from tautan.core.uow import UnitOfWork
+from tautan.core.views import InvitationView
+from tautan.mail.links import INVITATION_PAGE, UNSUBSCRIBE, invitation_url, sign, unsubscribe_url
 from tests import factories
 from tests.conftest import FakeClock
 

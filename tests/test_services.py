@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from core import services
-from core.errors import (
+from tautan.core import services
+from tautan.core.errors import (
     AlreadyConnected,
     AlreadyRequested,
     InvalidInput,
@@ -17,9 +17,9 @@ from core.errors import (
     NotAllowed,
     NotFound,
 )
-from core.model import Company, Event, Invitation, Person, Role, Status
-from core.transitions import Side
-from core.views import EventView, event_view
+from tautan.core.model import Company, Event, Invitation, Person, Role, Status
+from tautan.core.transitions import Side
+from tautan.core.views import EventView, event_view
 from tests import factories as f
 
 

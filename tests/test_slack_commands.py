@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import blocks as b
-from bot.store import SlackStore
-from core import services
-from core.i18n import translator
-from core.model import Connection, DocumentType, Event, Invitation, Role
-from core.views import ConnectionView, InvitationView
+from tautan.bot import blocks as b
+from tautan.bot.store import SlackStore
+from tautan.core import services
+from tautan.core.i18n import translator
+from tautan.core.model import Connection, DocumentType, Event, Invitation, Role
+from tautan.core.views import ConnectionView, InvitationView
 from tests.slack_fake import iter_blocks_text
 
 ADMIN, MEMBER = "U1", "U2"
@@ -457,7 +457,7 @@ def test_buttons_on_the_app_home_answer_without_a_response_url(slack) -> None:  
 
 
 def test_a_long_summary_stays_short() -> None:
-    from bot.modal import Outcome, summary_message
+    from tautan.bot.modal import Outcome, summary_message
 
     message = summary_message(translator("en"), [Outcome(email=f"s{i}@example.com", error="Nope.") for i in range(60)])
     text = text_of(message)

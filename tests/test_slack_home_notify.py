@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.notify import SlackNotifier
-from bot.store import SlackStore, Workspace
-from core import services
-from core.errors import InvalidInput
-from core.i18n import translator
-from core.model import Outbox, OutboxStatus, Role
+from tautan.bot.notify import SlackNotifier
+from tautan.bot.store import SlackStore, Workspace
+from tautan.core import services
+from tautan.core.errors import InvalidInput
+from tautan.core.i18n import translator
+from tautan.core.model import Outbox, OutboxStatus, Role
 from tests.slack_fake import iter_blocks_text
 
 
@@ -286,8 +286,8 @@ def test_expiry_and_renewal_notices_offer_to_send_again(env) -> None:  # noqa: A
 
 
 def test_the_worker_delivers_the_notices(env, tmp_path) -> None:  # noqa: ANN001
-    from app.worker import Worker
-    from mail.transport import transport_from_url
+    from tautan.worker import Worker
+    from tautan.mail.transport import transport_from_url
 
     one = bind(env, "T1", "PT Satu")
     maju = invite(env, one, "ana@pt-maju.co.id", "PT Maju", ["catalog"])

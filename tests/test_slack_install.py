@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.store import INSTALLATIONS, SlackStore, metadata
+from tautan.bot.store import INSTALLATIONS, SlackStore, metadata
 from tests.conftest import SLACK_SECRET, SlackClient
 
 CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
@@ -28,9 +28,9 @@ def oauth_slack(engine, database_url, fake_slack):  # noqa: ANN001, ANN201
     """The web app with Slack configured for many workspaces (OAuth), its Web API pointed at the fake."""
     from starlette.testclient import TestClient
 
-    from app.settings import Settings
-    from app.web import create_app
-    from app.wiring import Container
+    from tautan.settings import Settings
+    from tautan.web import create_app
+    from tautan.wiring import Container
 
     settings = Settings(database_url=database_url, secret_keys=("k1",), mail_domain="connect.example.id",
                         public_base_url="https://tautan.example.id", slack_client_id=CLIENT_ID,
@@ -80,7 +80,7 @@ def test_an_install_binds_the_workspace_and_makes_the_installer_an_admin(oauth_s
     assert installer is not None and installer.granted_admin
     assert store.admins(workspace.id) == ["U9"]
 
-    from core import services
+    from tautan.core import services
 
     company = services.get_company(slack.container.uow(), workspace.company_id)
     assert company.name == "PT Sembilan" and company.role == "customer" and company.parent_id is None
@@ -149,8 +149,8 @@ def test_uninstalling_removes_the_stored_tokens(oauth_slack) -> None:  # noqa: A
 # --- Socket Mode --------------------------------------------------------------------------------
 
 def _container(**settings: object):  # noqa: ANN202
-    from app.settings import Settings
-    from app.wiring import Container
+    from tautan.settings import Settings
+    from tautan.wiring import Container
 
     return Container(Settings(database_url="sqlite://", **settings))  # type: ignore[arg-type]
 
@@ -158,7 +158,7 @@ def _container(**settings: object):  # noqa: ANN202
 def test_socket_mode_is_not_started_without_an_app_token(monkeypatch) -> None:  # noqa: ANN001
     import slack_bolt.adapter.socket_mode as socket_mode
 
-    from bot.socket_mode import start_socket_mode
+    from tautan.bot.socket_mode import start_socket_mode
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("Socket Mode must not start")
@@ -173,7 +173,7 @@ def test_socket_mode_is_not_started_without_an_app_token(monkeypatch) -> None:  
 def test_socket_mode_connects_in_the_background_with_the_app_token(monkeypatch) -> None:  # noqa: ANN001
     import slack_bolt.adapter.socket_mode as socket_mode
 
-    from bot.socket_mode import start_socket_mode
+    from tautan.bot.socket_mode import start_socket_mode
 
     made: list[tuple[object, str]] = []
 
@@ -195,7 +195,7 @@ def test_socket_mode_connects_in_the_background_with_the_app_token(monkeypatch) 
 # --- the manifest -------------------------------------------------------------------------------
 
 def test_the_manifest_asks_for_what_the_app_uses() -> None:
-    from bot.app import SCOPES
+    from tautan.bot.app import SCOPES
 
     text = (ROOT / "slack" / "manifest.yml").read_text(encoding="utf-8")
     bot_scopes = re.search(r"^    bot:\n((?:      - .*\n)+)", text, re.M)

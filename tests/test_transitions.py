@@ -7,10 +7,10 @@ import itertools
 import pytest
 from sqlalchemy import func, select
 
-from core import services
-from core.errors import InvalidTransition, NotAllowed, UserError
-from core.model import Connection, Event, Status
-from core.transitions import TRANSITIONS, Action, Side, transition
+from tautan.core import services
+from tautan.core.errors import InvalidTransition, NotAllowed, UserError
+from tautan.core.model import Connection, Event, Status
+from tautan.core.transitions import TRANSITIONS, Action, Side, transition
 from tests import factories as f
 
 STATES: list[Status | None] = [None, *Status]

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mail.understand import (
+from tautan.mail.understand import (
     Bounce,
     Reading,
     body_text,

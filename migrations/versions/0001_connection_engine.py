@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.model
+import tautan.core.model
 
 revision = '0001'
 down_revision = None
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('locale', sa.String(length=8), nullable=False),
-    sa.Column('created_at', core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IN ('customer', 'supplier', 'both')", name=op.f('ck_companies_role')),
     sa.ForeignKeyConstraint(['parent_id'], ['companies.id'], name=op.f('fk_companies_parent_id_companies'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_companies')),
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=320), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=True),
     sa.Column('locale', sa.String(length=8), nullable=True),
-    sa.Column('created_at', core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_people')),
     sa.UniqueConstraint('email', name=op.f('uq_people_email'))
     )
@@ -70,9 +70,9 @@ def upgrade() -> None:
     sa.Column('inviter', sa.String(length=200), nullable=False),
     sa.Column('reply_token', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', core.model.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', core.model.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', core.model.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', tautan.core.model.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reminders_sent', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("lang IN ('en', 'id')", name=op.f('ck_invitations_lang')),
@@ -109,8 +109,8 @@ def upgrade() -> None:
     sa.Column('type_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('invitation_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', core.model.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("status IN ('invited', 'requested', 'connected', 'rejected', 'cancelled', 'expired', 'disconnected')", name=op.f('ck_connections_status')),
     sa.ForeignKeyConstraint(['customer_id'], ['companies.id'], name=op.f('fk_connections_customer_id_companies'), ondelete='RESTRICT'),
@@ -132,7 +132,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('via', sa.String(length=16), nullable=False),
-    sa.Column('at', core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=True),
     sa.Column('supplier_id', sa.Integer(), nullable=True),
     sa.Column('connection_id', sa.Integer(), nullable=True),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.model
+import tautan.core.model
 
 revision = '0002'
 down_revision = '0001'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['companies.id'], name=op.f('fk_suppressions_customer_id_companies'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_suppressions')),
     sa.UniqueConstraint('email', 'customer_id', name=op.f('uq_suppressions_email_customer_id'))
@@ -44,10 +44,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', core.model.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', core.model.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', core.model.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', core.model.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', tautan.core.model.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', tautan.core.model.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name=op.f('ck_outbox_status')),
     sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], name=op.f('fk_outbox_invitation_id_invitations'), ondelete='CASCADE'),
@@ -58,11 +58,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_invitation_id'), ['invitation_id'], unique=False)
 
     with op.batch_alter_table('invitations', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('invited_at', core.model.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('last_sent_at', core.model.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('invited_at', tautan.core.model.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_sent_at', tautan.core.model.UTCDateTime(timezone=True), nullable=True))
     op.execute("UPDATE invitations SET invited_at = created_at")
     with op.batch_alter_table('invitations', schema=None) as batch_op:
-        batch_op.alter_column('invited_at', existing_type=core.model.UTCDateTime(timezone=True), nullable=False)
+        batch_op.alter_column('invited_at', existing_type=tautan.core.model.UTCDateTime(timezone=True), nullable=False)
 
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.model
+import tautan.core.model
 
 revision = '0003'
 down_revision = '0002'
@@ -31,11 +31,11 @@ def upgrade() -> None:
     sa.Column('rcpt_tos', sa.JSON(), nullable=False),
     sa.Column('raw', sa.LargeBinary(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('received_at', core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('lease_until', core.model.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('processed_at', core.model.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', tautan.core.model.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('processed_at', tautan.core.model.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=64), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.CheckConstraint("status IN ('new', 'processing', 'done', 'failed')", name=op.f('ck_inbox_status')),

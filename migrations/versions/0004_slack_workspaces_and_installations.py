@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.model
+import tautan.core.model
 
 revision = '0004'
 down_revision = '0003'
@@ -90,7 +90,7 @@ def upgrade() -> None:
     sa.Column('channel_id', sa.String(length=32), nullable=True),
     sa.Column('locale', sa.String(length=8), nullable=False),
     sa.Column('installer_user_id', sa.String(length=32), nullable=True),
-    sa.Column('created_at', core.model.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tautan.core.model.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_workspaces_company_id_companies'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workspaces')),
     sa.UniqueConstraint('team_id', name=op.f('uq_workspaces_team_id'))
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('lang_override', sa.String(length=8), nullable=True),
     sa.Column('slack_locale', sa.String(length=8), nullable=True),
     sa.Column('slack_admin', sa.Boolean(), nullable=True),
-    sa.Column('checked_at', core.model.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_at', tautan.core.model.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_workspace_users_workspace_id_workspaces'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workspace_users')),
     sa.UniqueConstraint('workspace_id', 'user_id', name=op.f('uq_workspace_users_workspace_id_user_id'))
