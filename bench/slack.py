@@ -30,7 +30,7 @@ from bench.common import database
 from tautan.bot.store import SlackStore
 from tautan.core import services
 from tautan.core.model import Company, Connection, DocumentType, Role, Status, search_key
-from tests.slack_fake import FakeSlack, command_body, sign
+from tests.support.slack import FakeSlack, command_body, sign
 
 SECRET = "bench-signing-secret"
 TEAM, USER, CHANNEL = "T1", "U1", "C1"

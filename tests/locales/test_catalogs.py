@@ -18,7 +18,7 @@ from tautan.core.transitions import ACTION_LABELS, STATUS_LABELS, Action
 from tautan.core.model import Status
 from tautan.locales.update import KEYWORDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ROOT / "locales"
 
 

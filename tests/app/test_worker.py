@@ -20,9 +20,9 @@ from tautan.core.errors import InvitationClosed, Suppressed
 from tautan.core.model import Event, Outbox
 from tautan.mail.links import INVITATION_PAGE, UNSUBSCRIBE, unsign
 from tautan.mail.transport import MaildirTransport, SmtpTransport
-from tests import factories as f
-from tests.conftest import MAIL_KEYS as KEYS
-from tests.conftest import free_port
+from tests.support import factories as f
+from tests.support import MAIL_KEYS as KEYS
+from tests.support import free_port
 
 
 

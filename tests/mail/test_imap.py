@@ -22,8 +22,8 @@ from tautan.settings import Settings
 from tautan.wiring import Container
 from tautan.core import services
 from tautan.mail.imap import ImapPoller, envelope_of
-from tests import factories as f
-from tests.conftest import IN_CI, free_port
+from tests.support import factories as f
+from tests.support import IN_CI, free_port
 
 DOMAIN = "connect.example.id"
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)

@@ -20,8 +20,8 @@ from tautan.web import create_app
 from tautan.wiring import Container
 from tautan.core import services
 from tautan.mail.links import invitation_url
-from tests import factories
-from tests.conftest import IN_CI
+from tests.support import factories
+from tests.support import IN_CI
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

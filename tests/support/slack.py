@@ -13,6 +13,7 @@ import hmac
 import json
 import threading
 import time
+import uuid
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -153,3 +154,37 @@ def iter_blocks_text(blocks: list[dict[str, Any]]) -> Iterator[str]:
             for item in node:
                 yield from walk(item)
     yield from walk(blocks)
+
+
+SLACK_SECRET = "test-signing-secret"
+
+
+class SlackClient:
+    """Sends signed requests to /slack/events of the app under test, as Slack would."""
+
+    container: Any = None
+
+    def __init__(self, client: Any, fake: FakeSlack, secret: str = SLACK_SECRET) -> None:
+        self.client, self.fake, self.secret = client, fake, secret
+
+    def post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
+             timestamp: int | None = None, secret: str | None = None,
+             headers: dict[str, str] | None = None) -> Any:
+        signed = sign(secret or self.secret, body, timestamp)
+        return self.client.post("/slack/events", content=body.encode(),
+                                headers={"Content-Type": content_type, **signed, **(headers or {})})
+
+    def command(self, text: str, *, user: str = "U1", team: str = "T1", channel: str = "C1", **kwargs: Any) -> Any:
+        response_url = f"{self.fake.url}/webhook/{team}/{user}"
+        return self.post(command_body(text, team=team, user=user, channel=channel, response_url=response_url),
+                         **kwargs)
+
+    def interact(self, payload: dict[str, Any], **kwargs: Any) -> Any:
+        return self.post(payload_body(payload), **kwargs)
+
+    def event(self, event: dict[str, Any], *, team: str = "T1", **kwargs: Any) -> Any:
+        body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
+                           "event_id": f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000,
+                           "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+                           "event": event})
+        return self.post(body, content_type="application/json", **kwargs)

@@ -5,7 +5,6 @@ answer is written once, every page speaks the reader's language."""
 from __future__ import annotations
 
 import re
-import socket
 from collections import Counter
 from collections.abc import Iterator
 
@@ -22,8 +21,8 @@ from tautan.core.i18n import translator
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
 from tautan.mail.links import INVITATION_PAGE, UNSUBSCRIBE, invitation_url, sign, unsubscribe_url
-from tests import factories
-from tests.conftest import FakeClock
+from tests.support import factories
+from tests.support import FakeClock, free_port
 
 KEYS = ("k1",)
 BASE = "http://testserver"
@@ -88,12 +87,6 @@ def snapshot(uow: UnitOfWork, invitation: InvitationView) -> tuple[object, ...]:
     view = current(uow, invitation)
     events = [(e.kind, e.actor, e.via) for e in services.history(uow, invitation_id=invitation.id)]
     return view.status, view.closed_at, tuple(c.status for c in view.connections), tuple(events)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- showing an invitation -------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import translator
 from tautan.core.model import Outbox, OutboxStatus, Role
-from tests.slack_fake import iter_blocks_text
+from tests.support.slack import iter_blocks_text
 
 
 class ShiftClock:

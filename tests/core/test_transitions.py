@@ -11,7 +11,7 @@ from tautan.core import services
 from tautan.core.errors import InvalidTransition, NotAllowed, UserError
 from tautan.core.model import Connection, Event, Status
 from tautan.core.transitions import TRANSITIONS, Action, Side, transition
-from tests import factories as f
+from tests.support import factories as f
 
 STATES: list[Status | None] = [None, *Status]
 

@@ -26,8 +26,8 @@ from tautan.mail.inbound import Envelope, parse_recipient
 from tautan.mail.links import SUPPLIER_REQUEST, unsign
 from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import SmtpTransport
-from tests import factories as f
-from tests.conftest import free_port
+from tests.support import factories as f
+from tests.support import certificate, free_port
 
 DOMAIN = "connect.example.id"
 
@@ -404,7 +404,7 @@ def test_a_confirmed_request_reaches_the_customer(container, server, worker, smt
         assert client.get(tampered).status_code == 400
 
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mail"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 FIXTURE_TOKEN = "0123456789abcdef0123456789abcdef"
 CORPUS = list(csv.DictReader((FIXTURES / "expected.csv").open(encoding="utf-8")))
 OUTCOMES = {  # what the pipeline does with each kind of message
@@ -445,9 +445,8 @@ def test_the_corpus_through_the_real_smtp_server(container, server, case) -> Non
 def test_starttls_when_a_certificate_is_configured(container, invited, tmp_path) -> None:  # noqa: ANN001
     import ssl
 
-    from tests.test_compose import _certificate
 
-    cert, key = _certificate(tmp_path)
+    cert, key = certificate(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     inbound = container.inbound()

@@ -16,7 +16,7 @@ from tautan.core import services
 from tautan.core.i18n import translator
 from tautan.core.model import Connection, DocumentType, Event, Invitation, Role
 from tautan.core.views import ConnectionView, InvitationView
-from tests.slack_fake import iter_blocks_text
+from tests.support.slack import iter_blocks_text
 
 ADMIN, MEMBER = "U1", "U2"
 

@@ -17,7 +17,7 @@ from tautan.core import services
 from tautan.core.errors import ConcurrentChange, InvitationClosed, UserError
 from tautan.core.model import Connection, Event, Status
 from tautan.core.uow import UnitOfWork
-from tests import factories as f
+from tests.support import factories as f
 
 
 def race(*actions: Callable[[], object]) -> list[object]:

@@ -18,7 +18,7 @@ from tautan.core.outbox import OutboxItem
 from tautan.core.views import ConnectionView, InvitationView
 from tautan.mail.compose import DkimKey, MailConfig, compose, one_line
 from tautan.mail.transport import DeliveryError, RelayUnavailable, SmtpTransport
-from tests.conftest import SinkHandler, free_port
+from tests.support import SinkHandler, certificate, free_port
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
 CONFIG = MailConfig(mail_domain="connect.example.id", mail_from="undangan@connect.example.id",
@@ -135,28 +135,6 @@ def test_dkim_signature_verifies() -> None:
 
 # --- the relay: STARTTLS, SSL and AUTH, against aiosmtpd ------------------------------------
 
-def _certificate(tmp_path) -> tuple[str, str]:  # noqa: ANN001
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-    import ipaddress
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(NOW - dt.timedelta(days=1))
-            .not_valid_after(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
-
-
 class Credentials:
     def __call__(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN204
         from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -167,7 +145,7 @@ class Credentials:
 
 @pytest.fixture
 def tls(tmp_path):  # noqa: ANN001, ANN201
-    cert, key = _certificate(tmp_path)
+    cert, key = certificate(tmp_path)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
     client = ssl.create_default_context(cafile=cert)

@@ -33,7 +33,7 @@ from tautan.mail.understand import (
     trim_reply,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MAIL = FIXTURES / "mail"
 CORPORA = FIXTURES / "corpora"
 

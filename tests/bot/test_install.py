@@ -7,7 +7,6 @@ code and the state cookie; the fake Web API answers oauth.v2.access. SQLite and 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 import urllib.parse
@@ -17,31 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from tautan.bot.store import INSTALLATIONS, SlackStore, metadata
-from tests.conftest import SLACK_SECRET, SlackClient
 
 CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def oauth_slack(engine, database_url, fake_slack):  # noqa: ANN001, ANN201
+def oauth_slack(make_slack):  # noqa: ANN001, ANN201
     """The web app with Slack configured for many workspaces (OAuth), its Web API pointed at the fake."""
-    from starlette.testclient import TestClient
-
-    from tautan.settings import Settings
-    from tautan.web import create_app
-    from tautan.wiring import Container
-
-    settings = Settings(database_url=database_url, secret_keys=("k1",), mail_domain="connect.example.id",
-                        public_base_url="https://tautan.example.id", slack_client_id=CLIENT_ID,
-                        slack_client_secret=CLIENT_SECRET, slack_signing_secret=SLACK_SECRET,
-                        slack_api_url=fake_slack.url)
-    container = Container(settings, clock=lambda: dt.datetime.now(dt.timezone.utc))
-    with TestClient(create_app(container), base_url="https://tautan.example.id") as client:
-        slack_client = SlackClient(client, fake_slack)
-        slack_client.container = container  # type: ignore[attr-defined]
-        yield slack_client
-    container.close()
+    return make_slack(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
 
 
 def _install(slack):  # noqa: ANN001, ANN202

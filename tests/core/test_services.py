@@ -20,7 +20,7 @@ from tautan.core.errors import (
 from tautan.core.model import Company, Event, Invitation, Person, Role, Status
 from tautan.core.transitions import Side
 from tautan.core.views import EventView, event_view
-from tests import factories as f
+from tests.support import factories as f
 
 
 @pytest.fixture

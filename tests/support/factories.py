@@ -7,7 +7,7 @@ from tautan.core.model import Role, Status
 from tautan.core.views import InvitationView
 from tautan.core.transitions import Side
 from tautan.core.uow import UnitOfWork
-from tests.conftest import FakeClock
+from tests.support import FakeClock
 
 CUSTOMER = "PT Pelanggan Jaya"
 SUPPLIER = "PT Maju Bersama"

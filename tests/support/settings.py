@@ -1,0 +1,3 @@
+"""Settings shared by the tests of a real deployment's mail (two keys: one signs, both verify)."""
+
+MAIL_KEYS = ("new-key", "old-key")
