@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from tautan.core.errors import TautanError
 from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
-from tautan.core.services import record_undeliverable
+from tautan.core.services.invitations import record_undeliverable
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView, invitation_view
 

@@ -6,11 +6,12 @@ import itertools
 
 import pytest
 from sqlalchemy import func, select
-
 from tautan.core import services
 from tautan.core.errors import InvalidTransition, NotAllowed, UserError
 from tautan.core.model import Connection, Event, Status
 from tautan.core.transitions import TRANSITIONS, Action, Side, transition
+from tautan.core.uow import UnitOfWork
+
 from tests.support import factories as f
 
 STATES: list[Status | None] = [None, *Status]
@@ -52,7 +53,7 @@ def test_every_pair(action: Action, status: Status | None, side: Side) -> None:
         assert transition(action, status, side) == expected[0]
 
 
-def _snapshot(uow: services.UnitOfWork) -> tuple[object, ...]:
+def _snapshot(uow: UnitOfWork) -> tuple[object, ...]:
     with uow:
         rows = uow.session.execute(select(Connection.id, Connection.status, Connection.version)
                                    .order_by(Connection.id)).all()

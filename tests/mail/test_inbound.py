@@ -16,18 +16,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
-
-from tautan.settings import Settings
-from tautan.wiring import Container
-from tautan.worker import Worker
 from tautan.core import inbox, services
 from tautan.core.model import Inbox, InboxStatus
 from tautan.mail.inbound import Envelope, parse_recipient
 from tautan.mail.links import SUPPLIER_REQUEST, unsign
 from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import SmtpTransport
-from tests.support import factories as f
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.worker import Worker
+
 from tests.support import certificate, free_port
+from tests.support import factories as f
 
 DOMAIN = "connect.example.id"
 
@@ -170,7 +170,7 @@ def test_a_database_that_is_down_gets_451_then_nothing_is_lost(container, server
     inbound, port = server
     working = inbound.uow
     down = Container(Settings(database_url=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"))
-    inbound.uow = lambda: services.UnitOfWork(down.session_factory, clock=container.clock)
+    inbound.uow = lambda: UnitOfWork(down.session_factory, clock=container.clock)
     message = reply(invited, "Setuju")
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(port, message)
@@ -373,7 +373,6 @@ def dsn_for(token: str, recipient: str) -> bytes:
 
 def test_a_confirmed_request_reaches_the_customer(container, server, worker, smtp_sink, clock) -> None:  # noqa: ANN001
     from starlette.testclient import TestClient
-
     from tautan.web import create_app
 
     inbound, port = server

@@ -1,0 +1,238 @@
+"""What the service modules share: limits and durations, input cleaning, lookups, and ``_move``
+(every status change goes through it: the transition, the timestamps and the event)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Sequence
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from tautan.core.errors import (
+    InvalidInput,
+    NotFound,
+)
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, normalize_locale
+from tautan.core.model import (
+    Company,
+    Connection,
+    DocumentType,
+    Invitation,
+    MemberRole,
+    Membership,
+    Person,
+    Role,
+    Status,
+    Suppression,
+    search_key,
+    slugify,
+)
+from tautan.core.transitions import Action
+from tautan.core.uow import UnitOfWork
+
+VIAS = ("cli", "slack", "email", "link", "system")
+INVITATION_TTL = dt.timedelta(days=30)
+REQUEST_TTL = dt.timedelta(days=30)
+REMINDERS = tuple(dt.timedelta(days=d) for d in (3, 7, 14))
+RENEWAL_REQUEST_INTERVAL = dt.timedelta(hours=24)
+MAX_PER_PAGE = 200
+MAX_MESSAGE_LENGTH = 2000
+MAX_NAME_LENGTH = 200
+CompanyRef = int | str
+def _move(uow: UnitOfWork, connection: Connection, status: str, action: Action, *, actor: str, via: str,
+          previous: str | None, invitation: Invitation | None = None) -> None:
+    connection.status = status
+    connection.updated_at = uow.now()
+    if invitation is not None:
+        connection.invitation = invitation
+    uow.record(EVENT_KINDS[action], actor=actor, via=_via(via), customer=connection.customer,
+               supplier=connection.supplier, connection=connection, invitation=invitation,
+               type=connection.document_type.code, previous=previous, status=status)
+
+
+EVENT_KINDS = {
+    Action.INVITE: "invited",
+    Action.REQUEST: "requested",
+    Action.ACCEPT: "accepted",
+    Action.APPROVE: "approved",
+    Action.DECLINE: "declined",
+    Action.DENY: "denied",
+    Action.CANCEL: "cancelled",
+    Action.EXPIRE: "expired",
+    Action.DISCONNECT: "disconnected",
+}
+def normalize_email(email: str) -> str:
+    """A valid address in the form it is stored and compared in (lower case), or ``InvalidInput``."""
+    candidate = (email or "").strip()
+    try:
+        result = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidInput(N_("{email} is not a valid email address."), email=candidate[:320]) from None
+    return result.normalized.lower()
+
+
+def new_reply_token() -> str:
+    """32 lowercase hex characters: safe in the local part of an address, whatever the client does to case."""
+    return secrets.token_hex(16)
+
+
+def _company(session: Session, ref: CompanyRef, *, unit: str | None = None) -> Company:
+    if isinstance(ref, int):
+        company = session.get(Company, ref)
+    else:
+        company = _sibling(session, ref, None)
+    if company is None:
+        raise NotFound(N_("There is no company called {name}."), name=str(ref))
+    if unit:
+        found = _sibling(session, unit, company)
+        if found is None:
+            raise NotFound(N_("{company} has no unit called {name}."), company=company.name, name=unit)
+        company = found
+    return company
+
+
+def _unique_slug(session: Session, base: str) -> str:
+    taken = set(session.scalars(select(Company.slug).where(
+        or_(Company.slug == base, Company.slug.like(_escape_like(base) + "-%", escape="\\")))))
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
+
+
+def _sibling(session: Session, name: str, parent: Company | None) -> Company | None:
+    return session.scalars(select(Company).where(
+        Company.parent_key == (parent.id if parent else 0),
+        Company.name_key == search_key(name))).first()
+
+
+def _supplier_for(uow: UnitOfWork, email: str, supplier_name: str | None) -> tuple[Company, Person]:
+    """The supplier company behind an address: the one named, else the one the person belongs to,
+    else a new supplier company named after the address (renamed when the supplier tells us more)."""
+    session, now = uow.session, uow.now()
+    person = session.scalars(select(Person).where(Person.email == email)).first()
+    if person is None:
+        person = Person(email=email, created_at=now)
+        session.add(person)
+    supplier = None
+    if supplier_name:
+        supplier = _sibling(session, _clean_name(supplier_name), None)
+    elif person.id is not None:
+        supplier = session.scalars(
+            select(Company).join(Membership, Membership.company_id == Company.id)
+            .where(Membership.person_id == person.id, Company.role.in_([Role.SUPPLIER, Role.BOTH]))
+            .order_by(Membership.id)).first()
+    if supplier is None:
+        name = _clean_name(supplier_name) if supplier_name else email
+        supplier = _sibling(session, name, None)
+    if supplier is None:
+        supplier = Company(role=Role.SUPPLIER, parent_key=0, created_at=now, locale=_guess_locale(email),
+                           slug=_unique_slug(session, slugify(name)))
+        supplier.set_name(name)
+        session.add(supplier)
+        session.flush()
+    elif supplier.role == Role.CUSTOMER:
+        supplier.role = Role.BOTH
+    if not any(m.company_id == supplier.id for m in person.memberships):
+        session.add(Membership(company=supplier, person=person, role=MemberRole.CONTACT))
+    session.flush()
+    return supplier, person
+
+
+def _invitation(session: Session, invitation_id: int | None, reply_token: str | None,
+                *, lock: bool = False) -> Invitation:
+    if invitation_id is not None:
+        invitation = session.get(Invitation, invitation_id, with_for_update=lock or None)
+    elif reply_token:
+        query = select(Invitation).where(Invitation.reply_token == reply_token.lower())
+        invitation = session.scalars(query.with_for_update() if lock else query).first()
+    else:
+        invitation = None
+    if invitation is None:
+        raise NotFound(N_("There is no invitation with id {id}."), id=invitation_id or "?")
+    return invitation
+
+
+def _document_types(session: Session, codes: Sequence[str]) -> list[DocumentType]:
+    found = {t.code: t for t in session.scalars(select(DocumentType).where(DocumentType.code.in_(codes)))}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        known = session.scalars(select(DocumentType.code).order_by(DocumentType.id)).all()
+        raise InvalidInput(N_("Unknown document type {type}. Known types: {known}."),
+                           type=unknown[0], known=list(known))
+    return [found[c] for c in codes]
+
+
+def _suppressed(session: Session, email: str, customer: Company) -> bool:
+    return session.scalars(select(Suppression.id).where(
+        Suppression.email == email, Suppression.customer_id == customer.id).limit(1)).first() is not None
+
+
+def _type_codes(types: Sequence[str] | str) -> list[str]:
+    if isinstance(types, str):
+        types = types.split(",")
+    codes: list[str] = []
+    for code in (t.strip().lower() for t in types):
+        if code and code not in codes:
+            codes.append(code)
+    if not codes:
+        raise InvalidInput(N_("Choose at least one document type."))
+    return codes
+
+
+def _status(value: str) -> Status:
+    try:
+        return Status(value.strip().lower())
+    except ValueError:
+        raise InvalidInput(N_("Unknown status {status}. Known statuses: {known}."),
+                           status=value, known=[s.value for s in Status]) from None
+
+
+def _role(roles: Iterable[Role | str]) -> Role:
+    chosen = {Role(r) for r in roles}
+    if Role.BOTH in chosen or {Role.CUSTOMER, Role.SUPPLIER} <= chosen:
+        return Role.BOTH
+    if not chosen:
+        return Role.CUSTOMER
+    return chosen.pop()
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(ord(ch) < 32 for ch in cleaned):
+        raise InvalidInput(N_("A company name must be 1 to {max} characters."), max=MAX_NAME_LENGTH)
+    return cleaned
+
+
+def _clean_message(message: str | None) -> str | None:
+    if message is None or not message.strip():
+        return None
+    message = message.strip().replace("\r\n", "\n").replace("\r", "\n")
+    if len(message) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput(N_("The message is too long: at most {max} characters."), max=MAX_MESSAGE_LENGTH)
+    return message
+
+
+def _locale(value: str) -> str:
+    locale = normalize_locale(value, default="")
+    if locale not in SUPPORTED_LOCALES:
+        raise InvalidInput(N_("Unsupported language {lang}. Choose en or id."), lang=value)
+    return locale
+
+
+def _guess_locale(email: str) -> str:
+    """Indonesian for addresses at Indonesian domains, English otherwise."""
+    return "id" if email.rsplit("@", 1)[-1].endswith(".id") else "en"
+
+
+def _via(via: str) -> str:
+    if via not in VIAS:
+        raise ValueError(f"unknown channel {via!r}")
+    return via
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+

@@ -1,0 +1,350 @@
+"""Use cases of an invitation: inviting, answering, sending again, reminders, bounces, renewal,
+unsubscribing and expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from tautan.core.errors import (
+    AlreadyConnected,
+    AlreadyRequested,
+    InvalidInput,
+    InvitationClosed,
+    InvitationExpired,
+    Suppressed,
+)
+from tautan.core.i18n import N_
+from tautan.core.model import (
+    Connection,
+    Event,
+    Invitation,
+    InvitationStatus,
+    Status,
+    Suppression,
+)
+from tautan.core.services._base import (
+    INVITATION_TTL,
+    REMINDERS,
+    RENEWAL_REQUEST_INTERVAL,
+    REQUEST_TTL,
+    CompanyRef,
+    _clean_message,
+    _company,
+    _document_types,
+    _guess_locale,
+    _invitation,
+    _locale,
+    _move,
+    _supplier_for,
+    _suppressed,
+    _type_codes,
+    _via,
+    new_reply_token,
+    normalize_email,
+)
+from tautan.core.transitions import Action, Side, transition
+from tautan.core.uow import UnitOfWork
+from tautan.core.views import (
+    INVITATION_STATUS_LABELS,
+    InvitationView,
+    invitation_view,
+)
+
+
+def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence[str], actor: str,
+           via: str, unit: str | None = None, lang: str | None = None, message: str | None = None,
+           supplier_name: str | None = None, ttl: dt.timedelta = INVITATION_TTL) -> InvitationView:
+    """Invite a supplier contact to connect for one or more document types.
+
+    Inviting again while an invitation to that supplier is live returns the live invitation (with
+    any new types added to it) instead of a second one; inviting a supplier already connected for
+    a type is a user error.
+    """
+    email = normalize_email(email)
+    type_codes = _type_codes(types)
+    message = _clean_message(message)
+    with uow:
+        session, now = uow.session, uow.now()
+        inviting = _company(session, customer, unit=unit)
+        if not inviting.is_customer:
+            raise InvalidInput(N_("{name} is not a customer company."), name=inviting.display_name)
+        document_types = _document_types(session, type_codes)
+        if _suppressed(session, email, inviting.root):
+            raise Suppressed(email=email, customer=inviting.root.name)
+        supplier, person = _supplier_for(uow, email, supplier_name)
+        if supplier.id == inviting.root.id:
+            raise InvalidInput(N_("A company cannot invite itself."))
+        lang = _locale(lang) if lang else (person.locale or _guess_locale(email))
+
+        connections = {c.type_id: c for c in session.scalars(
+            select(Connection).where(Connection.customer_id == inviting.id,
+                                     Connection.supplier_id == supplier.id,
+                                     Connection.type_id.in_([t.id for t in document_types]))
+            .with_for_update())}
+        connected = [t.code for t in document_types
+                     if t.id in connections and connections[t.id].status == Status.CONNECTED]
+        if connected:
+            raise AlreadyConnected(supplier=supplier.name, customer=inviting.display_name,
+                                   types=connected)
+        requested = [t.code for t in document_types
+                     if t.id in connections and connections[t.id].status == Status.REQUESTED]
+        if requested:
+            raise AlreadyRequested(supplier=supplier.name, types=requested)
+
+        for connection in connections.values():
+            if connection.status == Status.INVITED and not connection.invitation.is_live(now):
+                _expire_invitation(uow, connection.invitation, actor="system", via="system")
+
+        live = session.scalars(
+            select(Invitation).where(Invitation.customer_id == inviting.id,
+                                     Invitation.supplier_id == supplier.id,
+                                     Invitation.status == InvitationStatus.PENDING,
+                                     Invitation.expires_at > now)
+            .order_by(Invitation.id).limit(1)).first()
+        created = live is None
+        invitation = live or Invitation(
+            customer=inviting, supplier=supplier, email=email, lang=lang, message=message,
+            inviter=actor, reply_token=new_reply_token(), status=InvitationStatus.PENDING,
+            created_at=now, invited_at=now, expires_at=now + ttl, reminders_sent=0)
+        session.add(invitation)
+
+        added = []
+        for document_type in document_types:
+            connection = connections.get(document_type.id)
+            if connection is not None and connection.invitation is invitation:
+                continue
+            current = connection.status if connection is not None else None
+            status = transition(Action.INVITE, current, Side.CUSTOMER)
+            if connection is None:
+                connection = Connection(customer=inviting, supplier=supplier, document_type=document_type,
+                                        created_at=now)
+                session.add(connection)
+            _move(uow, connection, status, Action.INVITE, actor=actor, via=via, invitation=invitation,
+                  previous=current)
+            added.append(document_type.code)
+        if added:  # a new invitation, or new types on the live one: the supplier hears of it
+            uow.enqueue(channel="email", kind="invitation", recipient=invitation.email, lang=invitation.lang,
+                    invitation=invitation)
+        session.flush()
+        session.refresh(invitation, ["connections"])
+        view = invitation_view(invitation, created=created, added_types=tuple(added))
+        uow.commit()
+    return view
+
+
+def accept(uow: UnitOfWork, *, actor: str, via: str, invitation_id: int | None = None,
+           reply_token: str | None = None) -> InvitationView:
+    """The supplier accepts: every invited connection of the invitation becomes connected."""
+    return _answer(uow, Action.ACCEPT, InvitationStatus.ACCEPTED, actor=actor, via=via,
+                   invitation_id=invitation_id, reply_token=reply_token)
+
+
+def decline(uow: UnitOfWork, *, actor: str, via: str, invitation_id: int | None = None,
+            reply_token: str | None = None) -> InvitationView:
+    """The supplier declines: every invited connection of the invitation becomes rejected."""
+    return _answer(uow, Action.DECLINE, InvitationStatus.DECLINED, actor=actor, via=via,
+                   invitation_id=invitation_id, reply_token=reply_token)
+
+
+def cancel(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> InvitationView:
+    """The customer withdraws an invitation that has not been answered."""
+    return _answer(uow, Action.CANCEL, InvitationStatus.CANCELLED, actor=actor, via=via,
+                   invitation_id=invitation_id, reply_token=None, side=Side.CUSTOMER)
+
+
+def get_invitation(uow: UnitOfWork, *, invitation_id: int | None = None,
+                   reply_token: str | None = None) -> InvitationView:
+    with uow:
+        return invitation_view(_invitation(uow.session, invitation_id, reply_token))
+
+
+def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor: str, via: str,
+            invitation_id: int | None, reply_token: str | None, side: Side = Side.SUPPLIER) -> InvitationView:
+    with uow:
+        session, now = uow.session, uow.now()
+        invitation = _invitation(session, invitation_id, reply_token, lock=True)
+        # An invitation a bounce marked undeliverable can still be answered: it evidently arrived
+        # somewhere (a forward, a second mailbox).
+        if invitation.status not in (InvitationStatus.PENDING, InvitationStatus.UNDELIVERABLE):
+            raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
+        if now >= invitation.expires_at:
+            raise InvitationExpired(expired_at=invitation.expires_at)
+        for connection in invitation.connections:
+            status = transition(action, connection.status, side)
+            _move(uow, connection, status, action, actor=actor, via=via, invitation=invitation,
+                  previous=connection.status)
+        invitation.status = outcome
+        invitation.closed_at = now
+        if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
+            uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
+                    invitation=invitation)
+        session.flush()
+        view = invitation_view(invitation)
+        uow.commit()
+    return view
+
+
+def resend(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str,
+           ttl: dt.timedelta = INVITATION_TTL) -> InvitationView:
+    """Send an invitation again, with the same tokens. An undeliverable one is tried again; an
+    expired one is reopened (its connections invited again, a new expiry date)."""
+    with uow:
+        session, now = uow.session, uow.now()
+        invitation = _invitation(session, invitation_id, None, lock=True)
+        if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.CANCELLED):
+            raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
+        if _suppressed(session, invitation.email, invitation.customer.root):
+            raise Suppressed(email=invitation.email, customer=invitation.customer.root.name)
+        if invitation.status == InvitationStatus.PENDING and now >= invitation.expires_at:
+            _expire_invitation(uow, invitation, actor="system", via="system")
+        if invitation.status == InvitationStatus.EXPIRED:
+            reopened = [c for c in invitation.connections
+                        if c.invitation_id == invitation.id and c.status == Status.EXPIRED]
+            if not reopened:
+                raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus.EXPIRED])
+            for connection in reopened:
+                status = transition(Action.INVITE, connection.status, Side.CUSTOMER)
+                _move(uow, connection, status, Action.INVITE, actor=actor, via=via, invitation=invitation,
+                      previous=connection.status)
+            invitation.invited_at = now
+            invitation.expires_at = now + ttl
+            invitation.reminders_sent = 0
+        invitation.status = InvitationStatus.PENDING
+        invitation.closed_at = None
+        uow.enqueue(channel="email", kind="invitation", recipient=invitation.email, lang=invitation.lang,
+                invitation=invitation, resent=True)
+        uow.record("resent", actor=actor, via=_via(via), customer=invitation.customer,
+                   supplier=invitation.supplier, invitation=invitation)
+        session.flush()
+        view = invitation_view(invitation)
+        uow.commit()
+    return view
+
+
+def remind(uow: UnitOfWork, *, schedule: Sequence[dt.timedelta] = REMINDERS, limit: int = 500) -> list[int]:
+    """Queue the reminders that are due (by default 3, 7 and 14 days after the invitation, at most
+    three); returns the ids of the invitations reminded. Run by the worker."""
+    if not schedule:
+        return []
+    with uow:
+        session, now = uow.session, uow.now()
+        candidates = session.scalars(
+            select(Invitation).where(Invitation.status == InvitationStatus.PENDING,
+                                     Invitation.reminders_sent < len(schedule),
+                                     Invitation.invited_at <= now - min(schedule),
+                                     Invitation.expires_at > now)
+            .order_by(Invitation.id).limit(limit).with_for_update(skip_locked=True))
+        reminded = []
+        for invitation in candidates:
+            if now < invitation.invited_at + schedule[invitation.reminders_sent]:
+                continue
+            invitation.reminders_sent += 1
+            if _suppressed(session, invitation.email, invitation.customer.root):
+                continue
+            uow.enqueue(channel="email", kind="reminder", recipient=invitation.email, lang=invitation.lang,
+                    invitation=invitation, number=invitation.reminders_sent)
+            uow.record("reminded", actor="system", via="system", customer=invitation.customer,
+                       supplier=invitation.supplier, invitation=invitation, number=invitation.reminders_sent)
+            reminded.append(invitation.id)
+        uow.commit()
+    return reminded
+
+
+def mark_undeliverable(uow: UnitOfWork, *, reason: str, actor: str, via: str, invitation_id: int | None = None,
+                       reply_token: str | None = None) -> bool:
+    """A bounce: the invitation could not be delivered. Returns False when nothing changed (a
+    duplicate bounce, or a late one for an invitation already answered)."""
+    with uow:
+        invitation = _invitation(uow.session, invitation_id, reply_token, lock=True)
+        changed = record_undeliverable(uow, invitation, reason=reason, actor=actor, via=via)
+        uow.commit()
+    return changed
+
+
+def record_undeliverable(uow: UnitOfWork, invitation: Invitation, *, reason: str, actor: str, via: str) -> bool:
+    if invitation.status != InvitationStatus.PENDING:
+        return False
+    invitation.status = InvitationStatus.UNDELIVERABLE
+    uow.record("bounced", actor=actor, via=_via(via), customer=invitation.customer, supplier=invitation.supplier,
+               invitation=invitation, reason=reason, email=invitation.email)
+    return True
+
+
+def request_renewal(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> bool:
+    """The supplier found an expired invitation and asks for a new one; the customer's admins hear
+    of it. Asking again within a day records nothing new (returns False)."""
+    with uow:
+        session, now = uow.session, uow.now()
+        invitation = _invitation(session, invitation_id, None, lock=True)
+        expired = invitation.status == InvitationStatus.EXPIRED or (
+            invitation.status == InvitationStatus.PENDING and now >= invitation.expires_at)
+        if not expired:
+            raise InvalidInput(N_("Only an expired invitation can be renewed."))
+        recent = session.scalars(select(Event.id).where(
+            Event.invitation_id == invitation.id, Event.kind == "renewal_requested",
+            Event.at > now - RENEWAL_REQUEST_INTERVAL).limit(1)).first()
+        if recent is None:
+            uow.record("renewal_requested", actor=actor, via=_via(via), customer=invitation.customer,
+                       supplier=invitation.supplier, invitation=invitation, email=invitation.email)
+        uow.commit()
+    return recent is None
+
+
+def unsubscribe(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> bool:
+    """The invited address wants no more invitations from this customer (List-Unsubscribe).
+    Returns False when it had already asked."""
+    with uow:
+        session = uow.session
+        invitation = _invitation(session, invitation_id, None, lock=True)
+        customer = invitation.customer.root
+        if _suppressed(session, invitation.email, customer):
+            return False
+        session.add(Suppression(email=invitation.email, customer_id=customer.id, created_at=uow.now()))
+        uow.record("unsubscribed", actor=actor, via=_via(via), customer=invitation.customer,
+                   supplier=invitation.supplier, invitation=invitation, email=invitation.email)
+        uow.commit()
+    return True
+
+
+def expire(uow: UnitOfWork, *, actor: str = "system", via: str = "system",
+           request_ttl: dt.timedelta = REQUEST_TTL, limit: int = 500) -> list[int]:
+    """Expire invitations past their date and supplier requests left unanswered too long.
+
+    Returns the ids of the connections that expired. Run by the worker with the injected clock.
+    """
+    with uow:
+        session, now = uow.session, uow.now()
+        expired: list[int] = []
+        due = session.scalars(
+            select(Invitation).where(Invitation.status == InvitationStatus.PENDING,
+                                     Invitation.expires_at <= now)
+            .order_by(Invitation.id).limit(limit).with_for_update(skip_locked=True))
+        for invitation in due:
+            expired += _expire_invitation(uow, invitation, actor=actor, via=via)
+        stale = session.scalars(
+            select(Connection).where(Connection.status == Status.REQUESTED,
+                                     Connection.updated_at <= now - request_ttl)
+            .order_by(Connection.id).limit(limit).with_for_update(skip_locked=True))
+        for connection in stale:
+            status = transition(Action.EXPIRE, connection.status, Side.SYSTEM)
+            _move(uow, connection, status, Action.EXPIRE, actor=actor, via=via, previous=connection.status)
+            expired.append(connection.id)
+        uow.commit()
+    return expired
+
+
+def _expire_invitation(uow: UnitOfWork, invitation: Invitation, *, actor: str, via: str) -> list[int]:
+    changed = []
+    for connection in invitation.connections:
+        if connection.status == Status.INVITED and connection.invitation_id == invitation.id:
+            status = transition(Action.EXPIRE, connection.status, Side.SYSTEM)
+            _move(uow, connection, status, Action.EXPIRE, actor=actor, via=via, invitation=invitation,
+                  previous=connection.status)
+            changed.append(connection.id)
+    invitation.status = InvitationStatus.EXPIRED
+    invitation.closed_at = uow.now()
+    return changed
+
+
