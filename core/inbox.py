@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
-
 from tautan.core.errors import ConcurrentChange
 from tautan.core.model import Inbox, InboxStatus, Outbox
 from tautan.core.uow import UnitOfWork

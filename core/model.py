@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    LargeBinary,
     CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
-
 from tautan.core.errors import TautanError
 from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
 from tautan.core.services.invitations import record_undeliverable

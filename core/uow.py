@@ -11,16 +11,21 @@ from typing import Any, Self
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-
 from tautan.core.errors import ConcurrentChange, TautanError, Unavailable
-from tautan.core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
+from tautan.core.events import NOTIFY, Channel, EventKind, Via
+from tautan.core.model import (
+    Company,
+    Connection,
+    Event,
+    Invitation,
+    Outbox,
+    OutboxStatus,
+)
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
-# Events the customer's team hears about (a Slack channel notice), one notice per change.
-NOTIFY = frozenset({"accepted", "declined", "bounced", "expired", "requested", "renewal_requested"})
 
 
 def system_clock() -> dt.datetime:
@@ -69,10 +74,12 @@ class UnitOfWork:
                 raise ValueError("the clock must return timezone-aware datetimes")
         return self._now
 
-    def record(self, kind: str, *, actor: str, via: str, customer: Company | None = None,
+    def record(self, kind: EventKind | str, *, actor: str, via: Via | str, customer: Company | None = None,
                supplier: Company | None = None, connection: Connection | None = None,
                invitation: Invitation | None = None, **details: Any) -> Event:
-        """Add an event to this unit of work; it is committed with the change it describes."""
+        """Add an event to this unit of work; it is committed with the change it describes. An
+        unknown kind or channel is a programming error (``ValueError``), never a silent row."""
+        kind, via = EventKind(kind), Via(via)
         event = Event(kind=kind, actor=actor, via=via, at=self.now(), details=details,
                       customer=customer, supplier=supplier, connection=connection,
                       invitation=invitation)
@@ -81,12 +88,12 @@ class UnitOfWork:
             self._notices.append(event)
         return event
 
-    def enqueue(self, *, channel: str, kind: str, recipient: str, lang: str,
+    def enqueue(self, *, channel: Channel | str, kind: str, recipient: str, lang: str,
                 invitation: Invitation | None = None, **payload: Any) -> Outbox:
         """Add a message to deliver; it is committed with the change that calls for it and sent
         by the worker afterwards (never from inside this transaction)."""
         now = self.now()
-        row = Outbox(channel=channel, kind=kind, recipient=recipient, lang=lang, invitation=invitation,
+        row = Outbox(channel=Channel(channel), kind=kind, recipient=recipient, lang=lang, invitation=invitation,
                      payload=payload, status=OutboxStatus.PENDING, attempts=0, created_at=now,
                      next_attempt_at=now)
         self.session.add(row)
@@ -117,7 +124,7 @@ class UnitOfWork:
             groups.setdefault(key, []).append(event)
         for (kind, *_), events in groups.items():
             company = events[0].customer.root
-            self.enqueue(channel="slack", kind=kind, recipient=str(company.id), lang=company.locale,
+            self.enqueue(channel=Channel.SLACK, kind=kind, recipient=str(company.id), lang=company.locale,
                          invitation=events[0].invitation, event_ids=[e.id for e in events])
         self._notices = []
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from tautan.core.events import EventKind, Via
 from tautan.core.i18n import N_, Label
 from tautan.core.model import Company, Connection, Event, Invitation, InvitationStatus
 
@@ -151,31 +152,31 @@ DOCUMENT_TYPE_LABELS: Mapping[str, Label] = MappingProxyType({
     "invoice": Label(N_("invoice")),
 })
 
-EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
-    "company_created": Label(N_("company created")),
-    "unit_created": Label(N_("unit created")),
-    "company_language": Label(N_("language of notices changed")),
-    "invited": Label(N_("invited")),
-    "requested": Label(N_("asked to connect")),
-    "accepted": Label(N_("accepted")),
-    "approved": Label(N_("approved")),
-    "declined": Label(N_("declined")),
-    "denied": Label(N_("denied")),
-    "cancelled": Label(N_("cancelled")),
-    "expired": Label(N_("expired")),
-    "disconnected": Label(N_("disconnected")),
-    "resent": Label(N_("invitation sent again")),
-    "reminded": Label(N_("reminder sent")),
-    "bounced": Label(N_("invitation could not be delivered")),
-    "renewal_requested": Label(N_("asked for a new invitation")),
-    "unsubscribed": Label(N_("asked for no more invitations")),
+EVENT_LABELS: Mapping[EventKind, Label] = MappingProxyType({
+    EventKind.COMPANY_CREATED: Label(N_("company created")),
+    EventKind.UNIT_CREATED: Label(N_("unit created")),
+    EventKind.COMPANY_LANGUAGE: Label(N_("language of notices changed")),
+    EventKind.INVITED: Label(N_("invited")),
+    EventKind.REQUESTED: Label(N_("asked to connect")),
+    EventKind.ACCEPTED: Label(N_("accepted")),
+    EventKind.APPROVED: Label(N_("approved")),
+    EventKind.DECLINED: Label(N_("declined")),
+    EventKind.DENIED: Label(N_("denied")),
+    EventKind.CANCELLED: Label(N_("cancelled")),
+    EventKind.EXPIRED: Label(N_("expired")),
+    EventKind.DISCONNECTED: Label(N_("disconnected")),
+    EventKind.RESENT: Label(N_("invitation sent again")),
+    EventKind.REMINDED: Label(N_("reminder sent")),
+    EventKind.BOUNCED: Label(N_("invitation could not be delivered")),
+    EventKind.RENEWAL_REQUESTED: Label(N_("asked for a new invitation")),
+    EventKind.UNSUBSCRIBED: Label(N_("asked for no more invitations")),
 })
 
 # Through what a change was made, as people read it (``Event.via``).
-VIA_LABELS: Mapping[str, str] = MappingProxyType({
-    "cli": N_("command line"),
-    "slack": N_("Slack"),
-    "email": N_("email"),
-    "link": N_("link"),
-    "system": N_("tautan itself"),
+VIA_LABELS: Mapping[Via, str] = MappingProxyType({
+    Via.CLI: N_("command line"),
+    Via.SLACK: N_("Slack"),
+    Via.EMAIL: N_("email"),
+    Via.LINK: N_("link"),
+    Via.SYSTEM: N_("tautan itself"),
 })

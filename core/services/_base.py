@@ -14,6 +14,7 @@ from tautan.core.errors import (
     InvalidInput,
     NotFound,
 )
+from tautan.core.events import EVENT_OF_ACTION, Via
 from tautan.core.i18n import N_, SUPPORTED_LOCALES, normalize_locale
 from tautan.core.model import (
     Company,
@@ -32,7 +33,7 @@ from tautan.core.model import (
 from tautan.core.transitions import Action
 from tautan.core.uow import UnitOfWork
 
-VIAS = ("cli", "slack", "email", "link", "system")
+VIAS = tuple(Via)
 INVITATION_TTL = dt.timedelta(days=30)
 REQUEST_TTL = dt.timedelta(days=30)
 REMINDERS = tuple(dt.timedelta(days=d) for d in (3, 7, 14))
@@ -47,22 +48,11 @@ def _move(uow: UnitOfWork, connection: Connection, status: str, action: Action, 
     connection.updated_at = uow.now()
     if invitation is not None:
         connection.invitation = invitation
-    uow.record(EVENT_KINDS[action], actor=actor, via=_via(via), customer=connection.customer,
+    uow.record(EVENT_OF_ACTION[action], actor=actor, via=_via(via), customer=connection.customer,
                supplier=connection.supplier, connection=connection, invitation=invitation,
                type=connection.document_type.code, previous=previous, status=status)
 
 
-EVENT_KINDS = {
-    Action.INVITE: "invited",
-    Action.REQUEST: "requested",
-    Action.ACCEPT: "accepted",
-    Action.APPROVE: "approved",
-    Action.DECLINE: "declined",
-    Action.DENY: "denied",
-    Action.CANCEL: "cancelled",
-    Action.EXPIRE: "expired",
-    Action.DISCONNECT: "disconnected",
-}
 def normalize_email(email: str) -> str:
     """A valid address in the form it is stored and compared in (lower case), or ``InvalidInput``."""
     candidate = (email or "").strip()
@@ -226,10 +216,8 @@ def _guess_locale(email: str) -> str:
     return "id" if email.rsplit("@", 1)[-1].endswith(".id") else "en"
 
 
-def _via(via: str) -> str:
-    if via not in VIAS:
-        raise ValueError(f"unknown channel {via!r}")
-    return via
+def _via(via: Via | str) -> Via:
+    return Via(via)  # an unknown channel is a programming error: ValueError
 
 
 def _escape_like(text: str) -> str:

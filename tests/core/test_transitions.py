@@ -117,3 +117,24 @@ def test_every_pair_through_the_services(uow, clock, status: Status | None, acti
         with pytest.raises(UserError):
             _perform(uow, action, connection_id)
         assert _snapshot(uow) == before, "a refused change changes nothing"
+
+
+def test_every_event_kind_and_channel_has_a_label_and_every_action_an_event() -> None:
+    from tautan.core.events import EVENT_OF_ACTION, EventKind, Via
+    from tautan.core.views import EVENT_LABELS, VIA_LABELS
+
+    assert set(EVENT_LABELS) == set(EventKind)
+    assert set(VIA_LABELS) == set(Via)
+    assert set(EVENT_OF_ACTION) == set(Action)
+
+
+def test_an_unknown_event_kind_or_channel_is_refused_not_stored(uow: UnitOfWork) -> None:
+    import pytest
+
+    with uow:
+        with pytest.raises(ValueError):
+            uow.record("acepted", actor="system", via="system")
+        with pytest.raises(ValueError):
+            uow.record("accepted", actor="system", via="carrier-pigeon")
+        with pytest.raises(ValueError):
+            uow.enqueue(channel="fax", kind="invitation", recipient="ana@pt-maju.co.id", lang="id")
