@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from tautan.db import upgrade
-from tautan.wiring import Container
-from tautan.worker import Worker
 from tautan.core import services
 from tautan.core.errors import NotFound
 from tautan.core.i18n import Translator
 from tautan.core.model import Role, Status
 from tautan.core.transitions import STATUS_LABELS
 from tautan.core.views import DOCUMENT_TYPE_LABELS
+from tautan.db import upgrade
 from tautan.mail.links import invitation_url, reply_address
 from tautan.mail.transport import MaildirTransport
+from tautan.wiring import Container
+from tautan.worker import Worker
 
 DEMO_CUSTOMER = "PT Contoh Pembeli"
 DEMO_UNIT = "Keuangan"
@@ -76,7 +75,7 @@ def run_demo(container: Container, t: Translator, *, serve: bool = True) -> None
         click.echo("  " + t("{type}: {status}", type=t(DOCUMENT_TYPE_LABELS[connection.type].message_id),
                             status=t(STATUS_LABELS[Status(connection.status)].message_id)))
     worker.run_once()
-    from tautan.cli import _event_line
+    from tautan.cli.output import event_line as _event_line
 
     click.echo("  " + t("History:"))
     for event in services.history(uow(), invitation_id=invitation.id):

@@ -1,0 +1,54 @@
+"""``tautan list``: connections seen from one company's side, filtered and paged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+from tautan.cli import output
+from tautan.cli.kit import Kit, LocalizedUsageError
+from tautan.core import services
+from tautan.core.model import DOCUMENT_TYPES, Status
+from tautan.core.transitions import Side
+from tautan.wiring import Container
+
+
+def register(cli: click.Group, kit: Kit) -> None:
+    """Add this module's commands to ``cli``."""
+    t = kit.t
+    json_flag, output_lang = kit.json_flag, kit.output_lang
+
+    @cli.command("list", help=t("List connections, newest change first."))
+    @click.option("--customer", metavar=t("NAME"), help=t("Connections of this customer."))
+    @click.option("--supplier", metavar=t("NAME"), help=t("Connections of this supplier."))
+    @click.option("--unit", metavar=t("NAME"), help=t("Only this unit of the customer."))
+    @click.option("--status", "statuses", multiple=True, type=click.Choice([s.value for s in Status]),
+                  help=t("Only this status (may be repeated)."))
+    @click.option("--type", "types", multiple=True, type=click.Choice(DOCUMENT_TYPES),
+                  help=t("Only this document type (may be repeated)."))
+    @click.option("--partner", metavar=t("TEXT"), help=t("Only partners whose name contains this text."))
+    @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help=t("Page number."))
+    @click.option("--per-page", default=50, show_default=True, type=click.IntRange(1, services.MAX_PER_PAGE),
+                  help=t("Rows per page."))
+    @output_lang
+    @json_flag
+    @click.pass_obj
+    def list_(container: Container, customer: str | None, supplier: str | None, unit: str | None,
+              statuses: Sequence[str], types: Sequence[str], partner: str | None, page: int,
+              per_page: int, _lang: str | None, as_json: bool) -> None:
+        if customer and supplier:
+            raise LocalizedUsageError(t("Use --customer or --supplier, not both."))
+        side = Side.SUPPLIER if supplier else Side.CUSTOMER
+        result = services.search(container.uow(), company=supplier or customer, side=side, unit=unit,
+                                 partner=partner, types=types, statuses=statuses, page=page,
+                                 per_page=per_page)
+        if as_json:
+            return output.print_json({"total": result.total, "page": result.page, "per_page": result.per_page,
+                                "pages": result.pages, "items": [output.connection_json(c) for c in result.items]})
+        if not result.items:
+            click.echo(t("No connections match."))
+            return
+        output.print_table(t, result.items)
+        click.echo(t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
+                     pages=t.number(result.pages), total=t.number(result.total)))
+

@@ -1,0 +1,80 @@
+"""How the CLI prints what the services hand back: tables, invitations, history lines and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import click
+from tautan.core.i18n import Translator
+from tautan.core.model import Status
+from tautan.core.transitions import STATUS_LABELS
+from tautan.core.views import (
+    DOCUMENT_TYPE_LABELS,
+    EVENT_LABELS,
+    INVITATION_STATUS_LABELS,
+    VIA_LABELS,
+    ConnectionView,
+    EventView,
+    InvitationView,
+)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def connection_json(c: ConnectionView) -> dict[str, Any]:
+    return {**asdict(c), "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat()}
+
+
+def invitation_json(v: InvitationView) -> dict[str, Any]:
+    return {"id": v.id, "status": v.status, "created": v.created, "customer": v.customer, "unit": v.unit,
+            "supplier": v.supplier, "email": v.email, "lang": v.lang, "message": v.message,
+            "types": list(v.types), "inviter": v.inviter, "created_at": v.created_at.isoformat(),
+            "expires_at": v.expires_at.isoformat(),
+            "closed_at": v.closed_at.isoformat() if v.closed_at else None,
+            "connections": [connection_json(c) for c in v.connections]}
+
+
+def event_json(e: EventView) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind, "actor": e.actor, "via": e.via, "at": e.at.isoformat(),
+            "connection_id": e.connection_id, "invitation_id": e.invitation_id, "details": dict(e.details)}
+
+
+def types(t: Translator, codes: Sequence[str]) -> str:
+    return t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) if c in DOCUMENT_TYPE_LABELS else c for c in codes)
+
+
+def print_invitation(t: Translator, v: InvitationView) -> None:
+    click.echo(t("Invitation {id} from {customer} to {supplier} <{email}>", id=v.id, customer=v.customer,
+                 supplier=v.supplier, email=v.email))
+    click.echo("  " + t("Document types: {types}", types=types(t, v.types)))
+    click.echo("  " + t("Status: {status}", status=t(INVITATION_STATUS_LABELS[v.status].message_id)))
+    click.echo("  " + t("Language of the invitation: {lang}", lang=v.lang))
+    click.echo("  " + t("Expires: {date}", date=t.datetime(v.expires_at)))
+    if v.message:
+        click.echo("  " + t("Message: {message}", message=v.message))
+
+
+def print_table(t: Translator, rows: Sequence[ConnectionView]) -> None:
+    header = [t("ID"), t("Customer"), t("Supplier"), t("Type"), t("Status"), t("Invitation"), t("Last change")]
+    body = [[str(c.id), c.customer, c.supplier, t(DOCUMENT_TYPE_LABELS[c.type].message_id),
+             t(STATUS_LABELS[Status(c.status)].message_id), str(c.invitation_id or "–"),
+             t.datetime(c.updated_at, format="short")] for c in rows]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    for row in [header, *body]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def event_line(t: Translator, e: EventView) -> str:
+    label = EVENT_LABELS.get(e.kind)
+    what = t(label.message_id) if label else e.kind
+    kind_type = e.details.get("type")
+    if kind_type:
+        what = t("{event} ({type})", event=what, type=t(DOCUMENT_TYPE_LABELS[kind_type].message_id))
+    return t("{at} · {event} · by {actor} via {via}", at=t.datetime(e.at, format="short"), event=what,
+             actor=e.actor, via=t(VIA_LABELS.get(e.via, e.via)))
+
