@@ -108,7 +108,7 @@ def test_every_decision_reaches_the_supplier_in_its_language(container: Containe
     assert f"{PAGE}/connections/{order}" in text_of(denied_en)  # the next step: ask again
     assert "/connections/" not in text_of(approved_en)
     denied_id = indonesian[2]
-    assert "Alasan: Belum perlu pesanan." in text_of(denied_id)
+    assert "Alasan yang diberikan: Belum perlu pesanan." in text_of(denied_id)
     assert "PT Pelanggan Jaya menolak" in denied_id["Subject"]
     assert by  # every message has a distinct recipient and subject
 
