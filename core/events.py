@@ -35,6 +35,7 @@ class EventKind(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     CONTACT_ADDED = "contact_added"
     CONTACT_REMOVED = "contact_removed"
+    REQUEST_REMINDED = "request_reminded"
 
 
 class Via(enum.StrEnum):

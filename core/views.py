@@ -174,6 +174,7 @@ EVENT_LABELS: Mapping[EventKind, Label] = MappingProxyType({
     EventKind.WITHDRAWN: Label(N_("request withdrawn")),
     EventKind.CONTACT_ADDED: Label(N_("contact added")),
     EventKind.CONTACT_REMOVED: Label(N_("contact removed")),
+    EventKind.REQUEST_REMINDED: Label(N_("supplier told the request is still waiting")),
 })
 
 # Through what a change was made, as people read it (``Event.via``).

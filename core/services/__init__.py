@@ -55,6 +55,7 @@ from tautan.core.services.suppliers import (
     contacts,
     current_contact,
     reconnect,
+    remind_waiting_requests,
     remove_contact,
     request_sign_in,
     sign_in,
@@ -78,5 +79,6 @@ __all__ = [
     "set_company_locale", "unsubscribe",
     "SESSION_TTL", "SIGN_IN_TTL", "ContactView", "SupplierSession", "add_contact", "answer_type", "check_sign_in",
     "contacts",
-    "current_contact", "reconnect", "remove_contact", "request_sign_in", "sign_in", "withdraw",
+    "current_contact", "reconnect", "remind_waiting_requests", "remove_contact", "request_sign_in", "sign_in",
+    "withdraw",
 ]

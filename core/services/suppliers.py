@@ -35,7 +35,9 @@ from tautan.core.model import (
     SignIn,
     Status,
 )
+from tautan.core.model import Event
 from tautan.core.services._base import _clean_name, _move, _via, normalize_email
+from tautan.core.services.news import tell_supplier
 from tautan.core.services.requests import _act, _request
 from tautan.core.transitions import Action, Side, transition
 from tautan.core.uow import UnitOfWork
@@ -268,3 +270,30 @@ def check_sign_in(uow: UnitOfWork, *, nonce: str, ttl: dt.timedelta = SIGN_IN_TT
         if uow.now() - row.requested_at > ttl:
             raise LinkExpired()
         return row.email
+
+
+REQUEST_REMINDER_AFTER = dt.timedelta(days=7)
+
+
+def remind_waiting_requests(uow: UnitOfWork, *, after: dt.timedelta = REQUEST_REMINDER_AFTER,
+                            limit: int = 500) -> list[int]:
+    """Tell suppliers that a request the customer has not answered for ``after`` is still waiting
+    (once per request); returns the connections reminded of."""
+    with uow:
+        session, now = uow.session, uow.now()
+        reminded = select(Event.connection_id).where(Event.kind == EventKind.REQUEST_REMINDED,
+                                                     Event.connection_id == Connection.id,
+                                                     Event.at >= Connection.updated_at)
+        due = list(session.scalars(select(Connection).where(
+            Connection.status == Status.REQUESTED, Connection.updated_at <= now - after, ~reminded.exists())
+            .order_by(Connection.id).limit(limit).with_for_update(skip_locked=True)))
+        groups: dict[tuple[int, int], list[Connection]] = {}
+        for connection in due:
+            groups.setdefault((connection.supplier_id, connection.customer_id), []).append(connection)
+        for connections in groups.values():
+            tell_supplier(uow, connections, "waiting")
+            for connection in connections:
+                uow.record(EventKind.REQUEST_REMINDED, actor="system", via="system", customer=connection.customer,
+                           supplier=connection.supplier, connection=connection, type=connection.document_type.code)
+        uow.commit()
+    return [c.id for c in due]

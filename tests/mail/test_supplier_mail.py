@@ -169,3 +169,19 @@ def test_status_or_help_to_any_of_our_addresses(container: Container, server, wo
     body = text_of(answer)
     assert "PT Pelanggan Jaya" in body and PAGE in body
     assert "katalog" not in body.split("--")[0]  # another supplier's connection never shows
+
+
+def test_a_request_still_waiting_is_told_once(container: Container, worker: Worker, smtp_sink, clock) -> None:  # noqa: ANN001
+    uow = container.uow()
+    f.companies(uow)
+    f.invite(uow, types=("catalog",), lang="en")
+    services.request(uow, supplier=f.SUPPLIER, customer=f.CUSTOMER, types=["invoice"], actor=f.CONTACT, via="email")
+    worker.run_once()
+    handler, _ = smtp_sink
+    handler.received.clear()
+    clock.advance(days=8)
+    worker.run_once()
+    worker.run_once()
+    waiting = [m for m in delivered(smtp_sink) if "still waiting" in m["Subject"]]
+    assert len(waiting) == 1 and waiting[0]["To"] == f.EMAIL
+    assert "still waiting for an answer" in text_of(waiting[0]) and PAGE in text_of(waiting[0])
