@@ -113,7 +113,7 @@ def test_the_supplier_page_in_a_phone_browser(tmp_path: Path, lang: str) -> None
             page.goto(sign_in_url(base_url, container.settings.secret_keys, nonce))
             check(page, f"{lang}-3-continue", shots)
             with page.expect_navigation():
-                page.click("main button[type=submit]")
+                page.click("form:has(input[name=csrf]) button.primary")
             assert page.url == f"{base_url}/s/connections"
             assert words["title"] in page.inner_text("h1")
             assert page.locator("section.group").count() == 3
@@ -135,7 +135,7 @@ def test_the_supplier_page_in_a_phone_browser(tmp_path: Path, lang: str) -> None
             assert words["confirm"] in page.inner_text("h1")
             check(page, f"{lang}-6-confirm-decline", shots)
             with page.expect_navigation():
-                page.click("main form button[type=submit]")
+                page.click("form:has(input[name=confirm]) button[type=submit]")
             assert page.url.startswith(f"{base_url}/s/connections")
 
             # Ask the customer that was declined again.
@@ -148,7 +148,7 @@ def test_the_supplier_page_in_a_phone_browser(tmp_path: Path, lang: str) -> None
             page.fill("textarea[name=reason]", "Kontrak selesai.")
             check(page, f"{lang}-7-confirm-disconnect", shots)
             with page.expect_navigation():
-                page.click("main form button[type=submit]")
+                page.click("form:has(input[name=confirm]) button[type=submit]")
             check(page, f"{lang}-8-after-actions", shots)
 
             page.goto(f"{base_url}/s/connections/{ids['connected']}")
