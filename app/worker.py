@@ -65,6 +65,7 @@ class Worker:
             report.received += count
         report.expired = len(services.expire(self.container.uow()))
         report.reminded = len(services.remind(self.container.uow()))
+        report.reminded += len(services.remind_waiting_requests(self.container.uow()))
         while not self.stop.is_set() and self.deliver(report):
             pass
         notifier = self.slack_notifier()

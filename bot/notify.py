@@ -135,6 +135,10 @@ def notice_message(notice: Notice, t: Translator) -> tuple[str, list[dict[str, A
     elif kind == "renewal_requested":
         text = t("{supplier} ({email}) asks for a new invitation to connect for {types}.",
                  supplier=supplier, email=email, types=types)
+    elif kind == "withdrawn":
+        text = t("{supplier} withdrew its request to connect for {types}.", supplier=supplier, types=types)
+    elif kind == "disconnected":
+        text = t("The connection with {supplier} for {types} has ended.", supplier=supplier, types=types)
     else:  # a kind added to the engine's list before this module learnt it: say it plainly
         label = EVENT_LABELS.get(kind)
         text = f"{supplier}: {t(label.message_id) if label else b.escape(kind)}"

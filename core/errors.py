@@ -69,6 +69,18 @@ class LinkExpired(UserError):
     message_id = N_("This link has expired.")
 
 
+class LinkUsed(UserError):
+    message_id = N_("This link has already been used.")
+
+
+class TooManyRequests(UserError):
+    message_id = N_("Too many attempts. Please wait a few minutes and try again.")
+
+
+class LastContact(NotAllowed):
+    message_id = N_("{email} is the last contact of {supplier} and cannot be removed.")
+
+
 class ConcurrentChange(UserError):
     message_id = N_("Someone else changed this at the same moment. Please look again and retry.")
 

@@ -30,6 +30,12 @@ class EventKind(enum.StrEnum):
     BOUNCED = "bounced"
     RENEWAL_REQUESTED = "renewal_requested"
     UNSUBSCRIBED = "unsubscribed"
+    # The supplier page
+    SIGNED_IN = "signed_in"
+    WITHDRAWN = "withdrawn"
+    CONTACT_ADDED = "contact_added"
+    CONTACT_REMOVED = "contact_removed"
+    REQUEST_REMINDED = "request_reminded"
 
 
 class Via(enum.StrEnum):
@@ -65,5 +71,5 @@ EVENT_OF_ACTION: Mapping[Action, EventKind] = MappingProxyType({
 # Events the customer's team hears about (a Slack channel notice), one notice per change.
 NOTIFY: frozenset[EventKind] = frozenset({
     EventKind.ACCEPTED, EventKind.DECLINED, EventKind.BOUNCED, EventKind.EXPIRED, EventKind.REQUESTED,
-    EventKind.RENEWAL_REQUESTED,
+    EventKind.RENEWAL_REQUESTED, EventKind.WITHDRAWN, EventKind.DISCONNECTED,
 })

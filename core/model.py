@@ -380,3 +380,24 @@ class Inbox(Base):
     processed_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SignIn(Base):
+    """A request for a supplier's sign-in link. Every request is a row, for known and unknown
+    addresses alike, so the rate limits answer the same whoever asks (no account enumeration);
+    only a known contact's row has a nonce, which the link carries and which works once."""
+
+    __tablename__ = "supplier_sign_ins"
+    __table_args__ = (
+        Index("ix_supplier_sign_ins_email_requested", "email", "requested_at"),
+        Index("ix_supplier_sign_ins_client_requested", "client", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    client: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    requested_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]

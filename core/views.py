@@ -170,6 +170,11 @@ EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
     EventKind.BOUNCED: Label(N_("invitation could not be delivered")),
     EventKind.RENEWAL_REQUESTED: Label(N_("asked for a new invitation")),
     EventKind.UNSUBSCRIBED: Label(N_("asked for no more invitations")),
+    EventKind.SIGNED_IN: Label(N_("signed in to the supplier page")),
+    EventKind.WITHDRAWN: Label(N_("request withdrawn")),
+    EventKind.CONTACT_ADDED: Label(N_("contact added")),
+    EventKind.CONTACT_REMOVED: Label(N_("contact removed")),
+    EventKind.REQUEST_REMINDED: Label(N_("supplier told the request is still waiting")),
 })
 
 # Through what a change was made, as people read it (``Event.via``).

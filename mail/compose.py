@@ -17,7 +17,7 @@ from tautan.core.outbox import OutboxItem
 from tautan.core.model import InvitationStatus, Status
 from tautan.core.transitions import STATUS_LABELS
 from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
-from tautan.mail.links import invitation_url, reply_address, unsubscribe_url
+from tautan.mail.links import invitation_url, reply_address, sign_in_url, supplier_page_url, unsubscribe_url
 from tautan.mail.templating import render
 
 # Header lines may be 998 characters (RFC 5322); folding at 78 would turn the long, signed
@@ -29,6 +29,9 @@ CONFIRMATION_KINDS = ("accepted", "declined")
 # Answers to someone who wrote to us (mail/inbound.py): unclear replies, HELP, STATUS, requests.
 ANSWER_KINDS = ("answer_unclear", "answer_help", "answer_status", "answer_other_sender", "answer_closed",
                 "answer_expired", "request_confirm", "request_unknown")
+
+# The supplier page's mail: a sign-in link, a customer's decision, a colleague added as a contact.
+SUPPLIER_KINDS = ("sign_in", "decision", "contact_added")
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
     a crash sends the same message, which receiving servers can recognise as a duplicate."""
     if item.kind in ANSWER_KINDS:
         return _compose_answer(item, config, now=now)
+    if item.kind in SUPPLIER_KINDS:
+        return _compose_supplier(item, config, now=now)
     invitation = item.invitation
     if invitation is None or item.kind not in INVITATION_KINDS + CONFIRMATION_KINDS:
         raise ValueError(f"no email for outbox kind {item.kind!r}")
@@ -123,6 +128,7 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
               status=t(STATUS_LABELS[Status(status)].message_id))
             for customer, code, status in payload.get("connections", [])]
     context.setdefault("button", None)
+    context["supplier_page_url"] = supplier_page_url(config.public_base_url)
     original = str(payload.get("original_subject") or "")
     if item.kind == "request_confirm":
         subject = t("Confirm your request to connect with {customer}", customer=payload.get("customer", ""))
@@ -176,7 +182,47 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
                                      invitation.reply_token),
         "unsubscribe_url": unsubscribe_url(config.public_base_url, config.secret_keys, invitation.id,
                                            invitation.reply_token),
+        "supplier_page_url": supplier_page_url(config.public_base_url),
     }
+
+
+def _compose_supplier(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoing:
+    t = translator(item.lang)
+    payload = item.payload
+    page_url = supplier_page_url(config.public_base_url)
+    context: dict[str, object] = {"kind": item.kind, "email": item.recipient, "supplier_page_url": page_url,
+                                  "supplier": payload.get("supplier", ""), "reason": payload.get("reason")}
+    customer = str(payload.get("customer", ""))
+    if item.kind == "sign_in":
+        subject = t("Your sign-in link for Tautan")
+        context.update(link=sign_in_url(config.public_base_url, config.secret_keys, str(payload["nonce"])),
+                       minutes=30)
+    elif item.kind == "contact_added":
+        subject = t("You can now act for {supplier} on Tautan", supplier=payload.get("supplier", ""))
+        context.update(added_by=payload.get("added_by", ""))
+    else:
+        decision = str(payload.get("decision"))
+        subject = {
+            "approved": t("{customer} approved your request to connect", customer=customer),
+            "denied": t("{customer} declined your request to connect", customer=customer),
+            "cancelled": t("{customer} withdrew its invitation", customer=customer),
+            "disconnected": t("{customer} ended the connection", customer=customer),
+            "waiting": t("Your request to {customer} is still waiting", customer=customer),
+        }[decision]
+        ids = [int(i) for i in payload.get("connection_ids", [])]
+        context.update(decision=decision, customer=customer,
+                       types=t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) if c in DOCUMENT_TYPE_LABELS else c
+                                    for c in payload.get("types", [])),
+                       # The next step: asking again, after the supplier signs in (a GET changes nothing).
+                       next_url=f"{page_url}/connections/{ids[0]}" if ids else page_url)
+    message = _headers(item, config, t, now=now, subject=subject, sender_name="Tautan", reply_to=None)
+    thread = payload.get("thread")
+    if isinstance(thread, list) and len(thread) == 2:
+        original = f"<tautan.{int(thread[0])}.{thread[1]}@{config.mail_domain}>"
+        message["In-Reply-To"] = original
+        message["References"] = original
+    _body(message, t, "supplier", subject=subject, **context)
+    return Outgoing(message=message, envelope_from=config.mail_from, recipients=(item.recipient,))
 
 
 _BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f\u2028\u2029\x85]+")

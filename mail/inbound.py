@@ -148,6 +148,8 @@ class Inbound:
         if not sender:
             return "no_sender", True
         recipient = recipients[0]
+        if reading.intent in ("status", "help") and recipient.kind != "connect":
+            return self._status(message, reading, sender), False
         if recipient.kind == "connect" and token:
             return self._reply(message, reading, sender, token), False
         if recipient.kind == "request" and recipient.value:
@@ -229,6 +231,14 @@ class Inbound:
         self._answer("request_confirm", sender, lang, None, customer=customer.display_name, link=link,
                      valid_days=REQUEST_LINK_TTL.days, **context)
         return "request_confirmation_sent"
+
+    def _status(self, message: EmailMessage, reading: Reading, sender: str) -> str:
+        """STATUS or HELP to any of our addresses: the sender's own connections and the sign-in
+        link of the supplier page (the answer's footer); never anyone else's."""
+        lines = [[c.customer, c.type, c.status] for c in services.connections_of(self.uow(), email=sender)]
+        self._answer("answer_status", sender, reading.language or _guess_lang(sender), None, connections=lines,
+                     **_answer_context(message))
+        return "status"
 
     def _answer(self, kind: str, recipient: str, lang: str, invitation: InvitationView | None,
                 **payload: object) -> bool:

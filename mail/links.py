@@ -58,3 +58,18 @@ def request_url(base_url: str, secret_keys: Sequence[str], customer_id: int, ema
     epoch); the page decides whether it is still valid, with the application's clock."""
     token = sign(secret_keys, SUPPLIER_REQUEST, [customer_id, email, issued_at])
     return f"{base_url.rstrip('/')}/r/{token}"
+
+
+SUPPLIER_SIGN_IN = "tautan.supplier-sign-in"
+SUPPLIER_SESSION = "tautan.supplier-session"
+
+
+def supplier_page_url(base_url: str) -> str:
+    """The supplier page's sign-in form: where every email tells a supplier it can always come back."""
+    return f"{base_url.rstrip('/')}/s"
+
+
+def sign_in_url(base_url: str, secret_keys: Sequence[str], nonce: str) -> str:
+    """The emailed sign-in link. The signature keeps guessed links out before the database is
+    asked; the nonce makes it single-use and its row says when it was issued."""
+    return f"{base_url.rstrip('/')}/s/{sign(secret_keys, SUPPLIER_SIGN_IN, nonce)}"

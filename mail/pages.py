@@ -53,6 +53,8 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600
 MAX_TOKEN_LENGTH = 512
 NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# Where each page's CSRF cookie is sent (by route name): only to the pages that need it.
+CSRF_PATHS: dict[str, str] = {"unsubscribe_page": "/u/", "request_page": "/r/", "supplier_page": "/s"}
 ANSWERED = frozenset({InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.CANCELLED})
 
 SECURITY_HEADERS: Mapping[str, str] = {
@@ -382,7 +384,7 @@ class InvitationPages:
         response = HTMLResponse(html, status_code=status, headers=dict(SECURITY_HEADERS))
         secure = self.container.settings.public_base_url.startswith("https://")
         if nonce is not None:
-            prefix = {"unsubscribe_page": "/u/", "request_page": "/r/"}.get(route or "", "/i/")
+            prefix = CSRF_PATHS.get(route or "", "/i/")
             response.set_cookie(csrf_cookie(csrf_for), nonce, path=self.root(request) + prefix,
                                 httponly=True, samesite="strict", secure=secure)
         asked = normalize_locale(request.query_params.get("lang"), default="")

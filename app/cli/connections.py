@@ -1,4 +1,5 @@
-"""``tautan list``: connections seen from one company's side, filtered and paged."""
+"""``tautan list``: connections seen from one company's side, filtered and paged; ``approve``,
+``deny`` and ``disconnect``: the customer's decisions on one connection (the supplier is told by email)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from collections.abc import Sequence
 
 import click
 from tautan.cli import output
-from tautan.cli.kit import Kit, LocalizedUsageError
+from tautan.cli.kit import CLI_ACTOR, Kit, LocalizedUsageError
 from tautan.core import services
+from tautan.core.i18n import N_
 from tautan.core.model import DOCUMENT_TYPES, Status
 from tautan.core.transitions import Side
 from tautan.wiring import Container
@@ -52,3 +54,33 @@ def register(cli: click.Group, kit: Kit) -> None:
         click.echo(t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
                      pages=t.number(result.pages), total=t.number(result.total)))
 
+
+    def decision(name: str, help_text: str, done: str) -> None:
+        @cli.command(name, help=help_text)
+        @click.argument("connection_id", metavar="CONN_ID", type=int)
+        @click.option("--reason", metavar=t("TEXT"), help=t("Why (optional); the supplier is told."))
+        @output_lang
+        @json_flag
+        @click.pass_obj
+        def command(container: Container, connection_id: int, reason: str | None, _lang: str | None,
+                    as_json: bool) -> None:
+            common = dict(connection_id=connection_id, actor=CLI_ACTOR, via="cli")
+            if name == "approve":
+                if reason:
+                    raise LocalizedUsageError(t("--reason is for deny and disconnect."))
+                view = services.approve(container.uow(), **common)
+            elif name == "deny":
+                view = services.deny(container.uow(), reason=reason, **common)
+            else:
+                view = services.disconnect(container.uow(), side=Side.CUSTOMER, reason=reason, **common)
+            if as_json:
+                return output.print_json(output.connection_json(view))
+            click.echo(t(done, id=view.id, supplier=view.supplier, customer=view.customer,
+                         type=output.types(t, [view.type])))
+
+    decision("approve", t("Approve a supplier's request to connect."),
+             N_("Connection {id}: {supplier} is now connected to {customer} for {type}."))
+    decision("deny", t("Deny a supplier's request to connect."),
+             N_("Connection {id}: the request of {supplier} to {customer} for {type} is denied."))
+    decision("disconnect", t("End a connection with a supplier."),
+             N_("Connection {id}: {supplier} and {customer} are no longer connected for {type}."))

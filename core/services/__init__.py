@@ -44,6 +44,23 @@ from tautan.core.services.invitations import (
 )
 from tautan.core.services.reading import history, search
 from tautan.core.services.replies import answer, connections_of
+from tautan.core.services.suppliers import (
+    SESSION_TTL,
+    SIGN_IN_TTL,
+    ContactView,
+    SupplierSession,
+    add_contact,
+    answer_type,
+    check_sign_in,
+    contacts,
+    current_contact,
+    reconnect,
+    remind_waiting_requests,
+    remove_contact,
+    request_sign_in,
+    sign_in,
+    withdraw,
+)
 from tautan.core.services.requests import (
     approve,
     cancel_request,
@@ -60,4 +77,8 @@ __all__ = [
     "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",
     "set_company_locale", "unsubscribe",
+    "SESSION_TTL", "SIGN_IN_TTL", "ContactView", "SupplierSession", "add_contact", "answer_type", "check_sign_in",
+    "contacts",
+    "current_contact", "reconnect", "remind_waiting_requests", "remove_contact", "request_sign_in", "sign_in",
+    "withdraw",
 ]

@@ -14,7 +14,7 @@ from tautan.core.errors import (
     InvalidInput,
     NotFound,
 )
-from tautan.core.events import EVENT_OF_ACTION, Via
+from tautan.core.events import EVENT_OF_ACTION, EventKind, Via
 from tautan.core.i18n import N_, SUPPORTED_LOCALES, normalize_locale
 from tautan.core.model import (
     Company,
@@ -43,14 +43,15 @@ MAX_MESSAGE_LENGTH = 2000
 MAX_NAME_LENGTH = 200
 CompanyRef = int | str
 def _move(uow: UnitOfWork, connection: Connection, status: str, action: Action, *, actor: str, via: str,
-          previous: str | None, invitation: Invitation | None = None) -> None:
+          previous: str | None, invitation: Invitation | None = None, kind: EventKind | None = None,
+          **details: object) -> None:
     connection.status = status
     connection.updated_at = uow.now()
     if invitation is not None:
         connection.invitation = invitation
-    uow.record(EVENT_OF_ACTION[action], actor=actor, via=_via(via), customer=connection.customer,
+    uow.record(kind or EVENT_OF_ACTION[action], actor=actor, via=_via(via), customer=connection.customer,
                supplier=connection.supplier, connection=connection, invitation=invitation,
-               type=connection.document_type.code, previous=previous, status=status)
+               type=connection.document_type.code, previous=previous, status=status, **details)
 
 
 def normalize_email(email: str) -> str:

@@ -44,6 +44,7 @@ from tautan.core.services._base import (
     new_reply_token,
     normalize_email,
 )
+from tautan.core.services.news import tell_supplier
 from tautan.core.transitions import Action, Side, transition
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import (
@@ -177,6 +178,8 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
                   previous=connection.status)
         invitation.status = outcome
         invitation.closed_at = now
+        if action is Action.CANCEL:  # the supplier hears that the invitation was withdrawn
+            tell_supplier(uow, invitation.connections, "cancelled")
         if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
             uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
                     invitation=invitation)

@@ -11,6 +11,7 @@ from tautan.core.errors import (
     InvalidInput,
     NotFound,
 )
+from tautan.core.events import EventKind
 from tautan.core.i18n import N_
 from tautan.core.model import (
     Company,
@@ -19,6 +20,7 @@ from tautan.core.model import (
 )
 from tautan.core.services._base import (
     CompanyRef,
+    _clean_message,
     _company,
     _document_types,
     _move,
@@ -26,6 +28,7 @@ from tautan.core.services._base import (
     _type_codes,
     normalize_email,
 )
+from tautan.core.services.news import tell_supplier
 from tautan.core.transitions import Action, Side, transition
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import (
@@ -90,13 +93,13 @@ def _request(uow: UnitOfWork, asking: Company, target: Company, type_codes: Sequ
 
 
 def approve(uow: UnitOfWork, *, connection_id: int, actor: str, via: str) -> ConnectionView:
-    """The customer approves a supplier's request."""
+    """The customer approves a supplier's request; the supplier's contacts are told by email."""
     return _act(uow, Action.APPROVE, Side.CUSTOMER, connection_id=connection_id, actor=actor, via=via)
 
 
-def deny(uow: UnitOfWork, *, connection_id: int, actor: str, via: str) -> ConnectionView:
-    """The customer denies a supplier's request."""
-    return _act(uow, Action.DENY, Side.CUSTOMER, connection_id=connection_id, actor=actor, via=via)
+def deny(uow: UnitOfWork, *, connection_id: int, actor: str, via: str, reason: str | None = None) -> ConnectionView:
+    """The customer denies a supplier's request, with an optional reason the supplier is told."""
+    return _act(uow, Action.DENY, Side.CUSTOMER, connection_id=connection_id, actor=actor, via=via, reason=reason)
 
 
 def cancel_request(uow: UnitOfWork, *, connection_id: int, actor: str, via: str) -> ConnectionView:
@@ -104,21 +107,34 @@ def cancel_request(uow: UnitOfWork, *, connection_id: int, actor: str, via: str)
     return _act(uow, Action.CANCEL, Side.SUPPLIER, connection_id=connection_id, actor=actor, via=via)
 
 
-def disconnect(uow: UnitOfWork, *, connection_id: int, side: Side, actor: str, via: str) -> ConnectionView:
-    """Either side ends a connection."""
-    return _act(uow, Action.DISCONNECT, side, connection_id=connection_id, actor=actor, via=via)
+def disconnect(uow: UnitOfWork, *, connection_id: int, side: Side, actor: str, via: str,
+               reason: str | None = None, supplier_id: int | None = None) -> ConnectionView:
+    """Either side ends a connection, with an optional reason. When the customer ends it, the
+    supplier's contacts are told by email. ``supplier_id`` limits the change to that supplier's
+    own connections (the supplier page): another company's connection is not found."""
+    return _act(uow, Action.DISCONNECT, side, connection_id=connection_id, actor=actor, via=via, reason=reason,
+                supplier_id=supplier_id)
+
+
+# The news a supplier gets when the customer takes one of these actions.
+_NEWS = {Action.APPROVE: "approved", Action.DENY: "denied", Action.DISCONNECT: "disconnected"}
 
 
 def _act(uow: UnitOfWork, action: Action, side: Side, *, connection_id: int, actor: str,
-         via: str) -> ConnectionView:
+         via: str, reason: str | None = None, supplier_id: int | None = None,
+         kind: EventKind | None = None) -> ConnectionView:
+    reason = _clean_message(reason)
     with uow:
         session = uow.session
         connection = session.get(Connection, connection_id, with_for_update=True)
-        if connection is None:
+        if connection is None or (supplier_id is not None and connection.supplier_id != supplier_id):
             raise NotFound(N_("There is no connection with id {id}."), id=connection_id)
         current = connection.status
         status = transition(action, current, side)
-        _move(uow, connection, status, action, actor=actor, via=via, previous=current)
+        details = {"reason": reason} if reason else {}
+        _move(uow, connection, status, action, actor=actor, via=via, previous=current, kind=kind, **details)
+        if side is Side.CUSTOMER and action in _NEWS:
+            tell_supplier(uow, [connection], _NEWS[action], reason=reason)
         session.flush()
         view = connection_view(connection)
         uow.commit()

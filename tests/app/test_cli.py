@@ -186,3 +186,36 @@ def test_import_invites_many_and_reports_bad_lines(run: Run, tmp_path) -> None: 
     assert listing["total"] == 3
     run("--lang", "id", "import", str(sheet), "--customer", "PT A", code=1)
     assert "Baris 3:" in run.err
+
+
+def test_approve_deny_disconnect_with_a_reason(run: Run, uow) -> None:  # noqa: ANN001
+    from tautan.core import services
+    from tests.support import factories as f
+
+    f.companies(uow)
+    f.invite(uow, types=("catalog",))  # the supplier gets a contact, who hears of every decision
+    invoice, order = (c.id for c in services.request(uow, supplier=f.SUPPLIER, customer=f.CUSTOMER,
+                                                     types=["invoice", "order"], actor=f.CONTACT, via="email"))
+
+    assert "is now connected" in run("approve", str(invoice))
+    denied = run.json("deny", str(order), "--reason", "Belum perlu pesanan elektronik.")
+    assert denied["status"] == "rejected"
+    out = run("disconnect", str(invoice), "--reason", "Kontrak selesai.")
+    assert "no longer connected" in out
+    run("approve", str(invoice), code=1)
+    assert "You cannot approve a connection that is disconnected." in run.err
+    run("deny", "999999", code=1)
+    assert "There is no connection with id 999999." in run.err
+    run("approve", str(order), "--reason", "x", code=2)
+
+    history = {e.kind: dict(e.details) for e in services.history(uow, connection_id=order)}
+    assert history["denied"]["reason"] == "Belum perlu pesanan elektronik."
+    with uow:
+        from sqlalchemy import select
+
+        from tautan.core.model import Outbox
+
+        news = [(r.payload["decision"], r.payload.get("reason")) for r in uow.session.scalars(
+            select(Outbox).where(Outbox.kind == "decision").order_by(Outbox.id))]
+    assert news == [("approved", None), ("denied", "Belum perlu pesanan elektronik."),
+                    ("disconnected", "Kontrak selesai.")]
