@@ -36,6 +36,7 @@ class Settings:
     dkim_private_key_file: str | None = None
     smtp_tls_cert: str | None = None
     smtp_tls_key: str | None = None
+    smtp_max_message_size: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +70,7 @@ class Settings:
             dkim_private_key_file=get("DKIM_PRIVATE_KEY_FILE"),
             smtp_tls_cert=get("SMTP_TLS_CERT"),
             smtp_tls_key=get("SMTP_TLS_KEY"),
+            smtp_max_message_size=int(get("SMTP_MAX_MESSAGE_SIZE") or cls.smtp_max_message_size),
         )
 
     def smtp_listen_address(self) -> tuple[str, int]:

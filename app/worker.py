@@ -105,15 +105,19 @@ class Worker:
     def _send(self, connection: Connection, item: outbox.OutboxItem, report: Report) -> None:
         try:
             outgoing = compose(item, self.mail, now=self.container.clock())
-            connection.send(outgoing.as_bytes(self.mail.dkim), outgoing.envelope_from, outgoing.recipients)
+            data = outgoing.as_bytes(self.mail.dkim)
+        except Exception as error:  # a bug in composing one message must not stop the others
+            # Composing the same row again gives the same error: permanent, kept with the row
+            # (and recorded on its invitation), never retried for five days.
+            log.exception("outbox %s: could not compose %s", item.id, item.kind)
+            self._failed(item.id, f"compose: {error.__class__.__name__}: {error}", permanent=True, report=report)
+            return
+        try:
+            connection.send(data, outgoing.envelope_from, outgoing.recipients)
         except RelayUnavailable:
             raise
         except DeliveryError as error:
             self._failed(item.id, error.reason, permanent=error.permanent, report=report)
-            return
-        except Exception as error:  # a bug in composing one message must not stop the others
-            log.exception("outbox %s: could not compose %s", item.id, item.kind)
-            self._failed(item.id, f"compose: {error.__class__.__name__}", permanent=False, report=report)
             return
         invitation_sent = item.invitation is not None and item.kind in INVITATION_KINDS
         outbox.delivered(self.container.uow(), outbox_id=item.id,

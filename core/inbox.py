@@ -1,5 +1,5 @@
 """The inbox: every inbound message is stored raw before the transport acknowledges it, then
-processed from here. Storing is idempotent by ``dedup_key`` (derived from the Message-ID), and
+processed from here. Storing is idempotent by ``dedup_key`` (Message-ID, recipients and body), and
 rows are claimed with a lease, so a crash between storing and processing only delays a message.
 """
 

@@ -356,8 +356,9 @@ class Suppression(Base):
 class Inbox(Base):
     """Every inbound message, stored raw before it is acknowledged, then processed.
 
-    ``dedup_key`` is derived from the Message-ID (or, without one, from the bytes), so the same
-    message delivered twice, or by SMTP and IMAP both, is stored and acted on once."""
+    ``dedup_key`` is derived from the Message-ID, the recipients and the body (or, without a
+    Message-ID, from the bytes), so the same message delivered twice is stored and acted on once,
+    while one Message-ID sent to two of our addresses is two messages."""
 
     __tablename__ = "inbox"
     __table_args__ = (

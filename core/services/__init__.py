@@ -38,6 +38,7 @@ from tautan.core.services.invitations import (
     mark_undeliverable,
     record_undeliverable,
     remind,
+    reply_token_known,
     request_renewal,
     resend,
     unsubscribe,
@@ -58,6 +59,6 @@ __all__ = [
     "REQUEST_TTL", "VIAS", "CompanyRef", "accept", "answer", "approve", "cancel", "cancel_request", "connections_of",
     "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
     "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
-    "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",
+    "record_undeliverable", "remind", "reply_token_known", "request", "request_by_email", "request_renewal", "resend", "search",
     "set_company_locale", "unsubscribe",
 ]

@@ -63,6 +63,17 @@ def normalize_email(email: str) -> str:
     return result.normalized.lower()
 
 
+def _sendable_email(email: str) -> str:
+    """An address invitations can go to. International addresses (ánä@pémasok.example) need
+    SMTPUTF8 at every relay on the way, and the reply address must survive the round trip; until
+    that is tested end to end they are refused here, clearly, rather than failing in the worker."""
+    if not email.isascii():
+        raise InvalidInput(N_("{email} contains non-Latin characters. Invitations can only be sent to addresses "
+                              "written in plain Latin letters; please use another address of this supplier."),
+                           email=email[:320])
+    return email
+
+
 def new_reply_token() -> str:
     """32 lowercase hex characters: safe in the local part of an address, whatever the client does to case."""
     return secrets.token_hex(16)
