@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tautan.wiring import Container
 from tautan.core import outbox, services
 from tautan.core.errors import TautanError
+from tautan.core.lease import Heartbeat
 from tautan.mail.compose import INVITATION_KINDS, MailConfig, compose
 from tautan.mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
 
@@ -91,8 +92,11 @@ class Worker:
         if not items:
             return 0
         waiting = list(items)
+        renew = lambda ids: outbox.renew(self.container.uow(), ids=ids)  # noqa: E731
         try:
-            with self.transport.connect() as connection:
+            # The heartbeat keeps the short leases alive while this worker sends; if it dies, another
+            # worker takes the rows over within seconds (same Message-ID: at least once, never lost).
+            with Heartbeat(renew, [item.id for item in items]), self.transport.connect() as connection:
                 while waiting:
                     self._send(connection, waiting[0], report)
                     waiting.pop(0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,12 +16,12 @@ from sqlalchemy.orm import selectinload
 from tautan.core.errors import TautanError
 from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
 from tautan.core.services.invitations import record_undeliverable
+from tautan.core.lease import LEASE
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView, invitation_view
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
 # Temporary failures are retried with growing pauses, for as long as a mail server would keep
 # trying (five days); a relay that is down loses nothing.
 RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (1, 5, 15, 30, 60))
@@ -69,6 +70,17 @@ def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta
                 invitation=invitation_view(row.invitation) if row.invitation is not None else None))
         uow.commit()
     return items
+
+
+def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:
+    """Extend the lease of rows this process still works on (its heartbeat); returns how many."""
+    if not ids:
+        return 0
+    with uow:
+        result = uow.session.execute(update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.status == OutboxStatus.SENDING)
+                                     .values(lease_until=uow.now() + lease))
+        uow.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def delivered(uow: UnitOfWork, *, outbox_id: int, invitation_id: int | None = None) -> None:

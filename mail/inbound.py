@@ -29,6 +29,7 @@ from email.utils import getaddresses
 
 from tautan.core import inbox, services
 from tautan.core.errors import ConcurrentChange, InvitationClosed, InvitationExpired, NotFound, Unavailable
+from tautan.core.lease import Heartbeat
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
 from tautan.mail.compose import ANSWER_KINDS, MailConfig
@@ -126,6 +127,11 @@ class Inbound:
     def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
         """Process stored messages (new ones, and ones a crashed processor left); returns how many."""
         items = inbox.claim(self.uow(), limit=limit, ids=ids)
+        with Heartbeat(lambda claimed: inbox.renew(self.uow(), ids=claimed), [item.id for item in items]):
+            self._process(items)
+        return len(items)
+
+    def _process(self, items: Sequence[inbox.InboxItem]) -> None:
         for item in items:
             try:
                 outcome, failed = self.process_message(item.raw, envelope=Envelope(item.mail_from, item.rcpt_tos))
@@ -138,7 +144,6 @@ class Inbound:
                              error=f"{error.__class__.__name__}: {error}")
                 continue
             inbox.finish(self.uow(), inbox_id=item.id, outcome=outcome, failed=failed)
-        return len(items)
 
     # --- understanding and acting ------------------------------------------------------------
 
