@@ -68,6 +68,7 @@ class Worker:
         report.reminded = len(services.remind(self.container.uow()))
         while not self.stop.is_set() and self.deliver(report):
             pass
+        report.notify_failed += outbox.expire_stale(self.container.uow(), channel="slack")
         notifier = self.slack_notifier()
         while notifier is not None and not self.stop.is_set():
             notices = notifier.deliver()

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,6 +142,9 @@ class Company(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"), index=True)
     locale: Mapped[str] = mapped_column(String(8), default="en")
+    # Whether a team channel reads this company's notices (set by a chat adapter when one is
+    # chosen): without one, no notice is queued that no process would ever send.
+    notices_wanted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime]
 
     parent: Mapped[Company | None] = relationship(remote_side=[id], back_populates="units")

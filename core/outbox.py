@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # trying (five days); a relay that is down loses nothing.
 RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (1, 5, 15, 30, 60))
 GIVE_UP_AFTER = dt.timedelta(days=5)
+# A channel notice older than this is news no team wants (a channel chosen after an outage
+# would otherwise be flooded with it); it is marked failed, the event stays in the history.
+NOTICE_TTL = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,17 @@ def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -
     with uow:
         result = uow.session.execute(update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.status == OutboxStatus.SENDING)
                                      .values(lease_until=uow.now() + lease))
+        uow.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def expire_stale(uow: UnitOfWork, *, channel: str, older_than: dt.timedelta = NOTICE_TTL) -> int:
+    """Give up on undelivered rows of ``channel`` created longer ago than ``older_than``."""
+    with uow:
+        now = uow.now()
+        result = uow.session.execute(update(Outbox).where(
+            Outbox.channel == channel, Outbox.status == OutboxStatus.PENDING,
+            Outbox.created_at < now - older_than).values(status=OutboxStatus.FAILED, last_error="expired: too old"))
         uow.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

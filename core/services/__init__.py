@@ -27,6 +27,7 @@ from tautan.core.services.companies import (
     get_company,
     get_company_by_slug,
     set_company_locale,
+    set_notices_wanted,
 )
 from tautan.core.services.invitations import (
     accept,
@@ -60,5 +61,5 @@ __all__ = [
     "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
     "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "reply_token_known", "request", "request_by_email", "request_renewal", "resend", "search",
-    "set_company_locale", "unsubscribe",
+    "set_company_locale", "set_notices_wanted", "unsubscribe",
 ]

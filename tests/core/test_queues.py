@@ -1,4 +1,5 @@
-"""Short leases and their heartbeat: a live process keeps its claim, a dead one loses it in seconds."""
+"""The queues: short leases and their heartbeat (a live process keeps its claim, a dead one loses it in
+seconds), and channel notices queued only when wanted, expired when too old."""
 
 from __future__ import annotations
 
@@ -62,3 +63,25 @@ def test_a_failing_beat_does_not_stop_the_work() -> None:
 
     with Heartbeat(renew, [1], interval=LEASE / 1000):
         assert calls.wait(10)
+
+
+def test_notices_are_queued_only_when_wanted_and_expire(uow, clock) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+    from tautan.core import services
+    from tautan.core.model import Outbox
+    from tests.support import factories as f
+
+    f.companies(uow)
+    first = f.invite(uow, email="a@pt-satu.co.id")
+    services.accept(uow, invitation_id=first.id, actor=f.CONTACT, via="email")
+    with uow:
+        assert list(uow.session.scalars(select(Outbox.kind).where(Outbox.channel == "slack"))) == []
+    customer = services.get_company(uow, f.CUSTOMER)
+    services.set_notices_wanted(uow, company_id=customer.id, wanted=True, actor=f.ADMIN, via="cli")
+    second = f.invite(uow, email="b@pt-dua.co.id", supplier_name="PT Dua")
+    services.accept(uow, invitation_id=second.id, actor=f.CONTACT, via="email")
+    assert outbox.expire_stale(uow, channel="slack") == 0
+    clock.advance(days=2)
+    assert outbox.expire_stale(uow, channel="slack") == 1
+    with uow:
+        assert list(uow.session.scalars(select(Outbox.status).where(Outbox.channel == "slack"))) == ["failed"]
