@@ -84,8 +84,9 @@ def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -
     if not ids:
         return 0
     with uow:
-        result = uow.session.execute(update(Inbox).where(Inbox.id.in_(list(ids)), Inbox.status == InboxStatus.PROCESSING)
-                                     .values(lease_until=uow.now() + lease))
+        result = uow.session.execute(
+            update(Inbox).where(Inbox.id.in_(list(ids)), Inbox.status == InboxStatus.PROCESSING)
+            .values(lease_until=uow.now() + lease))
         uow.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

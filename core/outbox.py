@@ -80,8 +80,9 @@ def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -
     if not ids:
         return 0
     with uow:
-        result = uow.session.execute(update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.status == OutboxStatus.SENDING)
-                                     .values(lease_until=uow.now() + lease))
+        result = uow.session.execute(
+            update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.status == OutboxStatus.SENDING)
+            .values(lease_until=uow.now() + lease))
         uow.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

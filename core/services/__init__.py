@@ -60,6 +60,7 @@ __all__ = [
     "REQUEST_TTL", "VIAS", "CompanyRef", "accept", "answer", "approve", "cancel", "cancel_request", "connections_of",
     "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
     "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
-    "record_undeliverable", "remind", "reply_token_known", "request", "request_by_email", "request_renewal", "resend", "search",
+    "record_undeliverable", "remind", "reply_token_known", "request", "request_by_email", "request_renewal", "resend",
+    "search",
     "set_company_locale", "set_notices_wanted", "unsubscribe",
 ]
