@@ -199,17 +199,27 @@ def _role(roles: Iterable[Role | str]) -> Role:
     return chosen.pop()
 
 
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a name
+# or a message read differently from what it is ("PT Maju\u202eesrever"); no real name needs
+# them, so they are removed on input. Marks (U+200E, U+200F) only affect neighbouring neutrals and stay.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _strip_bidi(text: str) -> str:
+    return text.translate(BIDI_CONTROLS)
+
+
 def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
+    cleaned = " ".join(_strip_bidi(name or "").split())
     if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(ord(ch) < 32 for ch in cleaned):
         raise InvalidInput(N_("A company name must be 1 to {max} characters."), max=MAX_NAME_LENGTH)
     return cleaned
 
 
 def _clean_message(message: str | None) -> str | None:
-    if message is None or not message.strip():
+    if message is None or not _strip_bidi(message).strip():
         return None
-    message = message.strip().replace("\r\n", "\n").replace("\r", "\n")
+    message = _strip_bidi(message).strip().replace("\r\n", "\n").replace("\r", "\n")
     if len(message) > MAX_MESSAGE_LENGTH:
         raise InvalidInput(N_("The message is too long: at most {max} characters."), max=MAX_MESSAGE_LENGTH)
     return message
