@@ -29,8 +29,10 @@ def run(engine, database_url, capsys, monkeypatch, tmp_path):  # noqa: ANN001, A
 CASES = [
     ("latin1.csv", "email,supplier\nana@pt-maju.co.id,PT Maju\nbudi@pt-kopi.co.id,Café Kopi\n".encode("latin-1"),
      "latin1.csv, line 3: this line is not UTF-8 text"),
-    ("binary.csv", b"email\nana@pt-maju.co.id\n\x00\x01\x02\x89PNG", "binary.csv, line 3: the file contains binary data"),
-    ("long.csv", b'email,message\nana@pt-maju.co.id,"' + b"x" * 200_000 + b'"\n', "long.csv, line 2: a field is too long"),
+    ("binary.csv", b"email\nana@pt-maju.co.id\n\x00\x01\x02\x89PNG",
+     "binary.csv, line 3: the file contains binary data"),
+    ("long.csv", b'email,message\nana@pt-maju.co.id,"' + b"x" * 200_000 + b'"\n',
+     "long.csv, line 2: a field is too long"),
     ("noemail.csv", b"name,supplier\nAna,PT Maju\n", "noemail.csv, line 1: there is no email column"),
     ("empty.csv", b"\n\n", "empty.csv: the file is empty"),
 ]
