@@ -53,11 +53,22 @@ def _move(uow: UnitOfWork, connection: Connection, status: str, action: Action, 
                type=connection.document_type.code, previous=previous, status=status)
 
 
+class _TestDomains:
+    """Whether addresses at special-use test domains (``.test``, RFC 6761) are accepted: for
+    laboratories only, off by default (``ALLOW_TEST_DOMAINS``); set once by the composition root."""
+
+    allowed = False
+
+
+def allow_test_domains(allowed: bool) -> None:
+    _TestDomains.allowed = allowed
+
+
 def normalize_email(email: str) -> str:
     """A valid address in the form it is stored and compared in (lower case), or ``InvalidInput``."""
     candidate = (email or "").strip()
     try:
-        result = validate_email(candidate, check_deliverability=False)
+        result = validate_email(candidate, check_deliverability=False, test_environment=_TestDomains.allowed)
     except EmailNotValidError:
         raise InvalidInput(N_("{email} is not a valid email address."), email=candidate[:320]) from None
     return result.normalized.lower()

@@ -227,3 +227,21 @@ def test_a_locked_database_gets_451_in_bounded_time(container, server, invited, 
     with container.uow() as uow:
         assert len(list(uow.session.scalars(select(Inbox.id)))) == 1
     assert inbound.receive(data, Envelope("ana@pt-maju.co.id", tuple(to)), source="test").duplicate
+
+
+def test_test_domains_only_when_the_setting_allows_them(engine, database_url) -> None:  # noqa: ANN001
+    from tautan.wiring import Container
+
+    assert Settings.from_env({}).allow_test_domains is False
+    for allowed in (False, True):
+        container = Container(Settings(database_url=database_url,
+                                       allow_test_domains=Settings.from_env(
+                                           {"ALLOW_TEST_DOMAINS": "true" if allowed else ""}).allow_test_domains))
+        try:
+            if allowed:
+                assert services.normalize_email("ana@lab.test") == "ana@lab.test"
+            else:
+                with pytest.raises(InvalidInput):
+                    services.normalize_email("ana@lab.test")
+        finally:
+            container.close()
