@@ -58,11 +58,9 @@ from tautan.core.services.requests import (
 
 __all__ = [
     "INVITATION_TTL", "MAX_MESSAGE_LENGTH", "MAX_NAME_LENGTH", "MAX_PER_PAGE", "REMINDERS", "RENEWAL_REQUEST_INTERVAL",
-    "REQUEST_TTL", "VIAS", "CompanyRef", "accept", "allow_test_domains", "answer", "approve", "cancel", "cancel_request",
-    "connections_of",
-    "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
-    "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
-    "record_undeliverable", "remind", "reply_token_known", "request", "request_by_email", "request_renewal", "resend",
-    "search",
-    "set_company_locale", "set_notices_wanted", "unsubscribe",
+    "REQUEST_TTL", "VIAS", "CompanyRef", "accept", "allow_test_domains", "answer", "approve", "cancel",
+    "cancel_request", "connections_of", "create_company", "decline", "deny", "disconnect", "expire", "get_company",
+    "get_company_by_slug", "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token",
+    "normalize_email", "record_undeliverable", "remind", "reply_token_known", "request", "request_by_email",
+    "request_renewal", "resend", "search", "set_company_locale", "set_notices_wanted", "unsubscribe",
 ]
