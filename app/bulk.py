@@ -6,15 +6,18 @@ nobody twice."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import os
 from typing import Any
 
 import click
 
 from tautan.wiring import Container
 from tautan.core import services
-from tautan.core.errors import TautanError
-from tautan.core.i18n import Translator
+from tautan.core.errors import InvalidInput, TautanError
+from tautan.core.i18n import N_, Translator
 
 COLUMNS = {"email": ("email", "e-mail", "alamat email"), "supplier": ("supplier", "supplier name", "pemasok",
                                                                      "nama pemasok"),
@@ -24,15 +27,7 @@ COLUMNS = {"email": ("email", "e-mail", "alamat email"), "supplier": ("supplier"
 
 def import_invitations(container: Container, path: str, *, customer: str, unit: str | None, types: str,
                        lang: str | None, actor: str, t: Translator, progress: bool) -> list[dict[str, Any]]:
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        rows = list(csv.reader(file))
-    header = [cell.strip().lower() for cell in rows[0]] if rows else []
-    index = {key: next((header.index(n) for n in names if n in header), None) for key, names in COLUMNS.items()}
-    if index["email"] is None:  # no header row: the first column is the address
-        index = {"email": 0, "supplier": 1, "types": 2, "lang": 3, "message": 4}
-        body = list(enumerate(rows, start=1))
-    else:
-        body = list(enumerate(rows[1:], start=2))
+    index, body = read_sheet(path)
 
     def cell(row: list[str], key: str) -> str:
         position = index.get(key)
@@ -56,6 +51,78 @@ def import_invitations(container: Container, path: str, *, customer: str, unit: 
             results.append({"line": line, "email": view.email, "invitation_id": view.id, "error": None,
                             "status": "invited" if view.created or view.added_types else "existing"})
     return results
+
+
+# --- reading and checking the file (apart from inviting, so either can change alone) ------------
+
+# Far above any real cell (a message is at most 2,000 characters), far below what would hurt.
+MAX_FIELD = 64 * 1024
+HEADERLESS = {"email": 0, "supplier": 1, "types": 2, "lang": 3, "message": 4}
+
+
+def read_sheet(path: str) -> tuple[dict[str, int | None], list[tuple[int, list[str]]]]:
+    """The column positions and the numbered rows of a CSV file, or ``InvalidInput`` naming the file,
+    the line and what is wrong: not text, not UTF-8 (or UTF-16 with its byte order mark), a field
+    over the limit, or a header row without an email column."""
+    name = os.path.basename(path)
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise InvalidInput(N_("{file}: the file cannot be read ({reason})."), file=name,
+                           reason=error.strerror or error.__class__.__name__) from None
+    text = _decode(data, name)
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    previous = csv.field_size_limit(MAX_FIELD)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        line = reader.line_num or 1
+        if "field larger than field limit" in str(error):
+            raise _problem(name, line, N_("{file}, line {line}: a field is too long (a cell holds at most "
+                                          "64 KiB; check the quotes on this line).")) from None
+        raise _problem(name, line, N_("{file}, line {line}: this line is not valid CSV.")) from None
+    finally:
+        csv.field_size_limit(previous)
+    first = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    if first is None:
+        raise InvalidInput(N_("{file}: the file is empty."), file=name)
+    header = [cell.strip().lower() for cell in rows[first]]
+    index = {key: next((header.index(n) for n in names if n in header), None) for key, names in COLUMNS.items()}
+    if index["email"] is not None:
+        return index, [(i + 1, row) for i, row in enumerate(rows) if i > first]
+    if "@" in (rows[first][0] if rows[first] else ""):  # no header row: the first column is the address
+        return dict(HEADERLESS), [(i + 1, row) for i, row in enumerate(rows)]
+    raise _problem(name, first + 1, N_("{file}, line {line}: there is no email column. The first line must name "
+                                       "the columns, for example: email,supplier,types,lang,message"))
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # "Unicode text" from spreadsheets
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise _problem(name, _line_of(data, error.start, wide=True),
+                           N_("{file}, line {line}: this line is not valid UTF-16 text.")) from None
+    if b"\0" in data:
+        raise _problem(name, _line_of(data, data.index(b"\0")),
+                       N_("{file}, line {line}: the file contains binary data, not CSV text. "
+                          "Save it as CSV UTF-8."))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _problem(name, _line_of(data, error.start),
+                       N_("{file}, line {line}: this line is not UTF-8 text (perhaps Latin-1 or Windows-1252). "
+                          "Save the file as CSV UTF-8.")) from None
+
+
+def _line_of(data: bytes, offset: int, *, wide: bool = False) -> int:
+    return data[:offset].count(b"\n\0" if wide else b"\n") + 1
+
+
+def _problem(name: str, line: int, problem: str, **params: object) -> InvalidInput:
+    return InvalidInput(problem, file=name, line=line, **params)
 
 
 class _Null:

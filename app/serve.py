@@ -43,7 +43,8 @@ def start_smtp(container: Container, listen: str | None = None):  # noqa: ANN201
     if settings.smtp_tls_cert and settings.smtp_tls_key:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(settings.smtp_tls_cert, settings.smtp_tls_key)
-    controller = make_controller(handler, host=str(host).strip("[]"), port=int(port), tls=tls)
+    controller = make_controller(handler, host=str(host).strip("[]"), port=int(port), tls=tls,
+                                 max_size=settings.smtp_max_message_size)
     controller.start()
     thread = threading.Thread(target=processor.run, name="inbox", daemon=True)
     thread.start()

@@ -36,6 +36,8 @@ class Settings:
     dkim_private_key_file: str | None = None
     smtp_tls_cert: str | None = None
     smtp_tls_key: str | None = None
+    smtp_max_message_size: int = 10 * 1024 * 1024
+    allow_test_domains: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +71,8 @@ class Settings:
             dkim_private_key_file=get("DKIM_PRIVATE_KEY_FILE"),
             smtp_tls_cert=get("SMTP_TLS_CERT"),
             smtp_tls_key=get("SMTP_TLS_KEY"),
+            smtp_max_message_size=int(get("SMTP_MAX_MESSAGE_SIZE") or cls.smtp_max_message_size),
+            allow_test_domains=(get("ALLOW_TEST_DOMAINS") or "").lower() in ("1", "true", "yes", "on"),
         )
 
     def smtp_listen_address(self) -> tuple[str, int]:

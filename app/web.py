@@ -14,9 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from tautan.core.backlog import as_json as backlog_json, backlog
+from tautan.core.errors import TautanError
 from tautan.wiring import Container
 from tautan.mail import pages, supplier_pages
 
@@ -48,14 +50,16 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready for traffic: the database answers ``SELECT 1``."""
+    """Ready for traffic: the database answers ``SELECT 1``; the body has the queues' backlog."""
     container: Container = request.app.state.container
     try:
         await asyncio.wait_for(run_in_threadpool(_select_one, container), timeout=READY_TIMEOUT)
-    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        queues = await asyncio.wait_for(run_in_threadpool(backlog, container.uow()), timeout=READY_TIMEOUT)
+    except (SQLAlchemyError, TautanError, OSError, TimeoutError) as error:
         log.warning("not ready: database check failed (%s)", error.__class__.__name__)
-        return PlainTextResponse("database unavailable", status_code=503, headers=PROBE_HEADERS)
-    return PlainTextResponse("ready", headers=PROBE_HEADERS)
+        return JSONResponse({"status": "database unavailable"}, status_code=503, headers=PROBE_HEADERS)
+    # The backlog (as ``tautan status --json``), so monitoring sees a stuck queue.
+    return JSONResponse({"status": "ready", "queues": backlog_json(queues)}, headers=PROBE_HEADERS)
 
 
 def _select_one(container: Container) -> None:

@@ -36,6 +36,11 @@ class Container:
     clock: Clock = system_clock
     _checked: bool = field(default=False, repr=False)
 
+    def __post_init__(self) -> None:
+        from tautan.core.services import allow_test_domains
+
+        allow_test_domains(self.settings.allow_test_domains)
+
     @functools.cached_property
     def engine(self) -> Engine:
         return make_engine(self.settings.database_url)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tautan.wiring import Container
 from tautan.core import outbox, services
 from tautan.core.errors import TautanError
+from tautan.core.lease import Heartbeat
 from tautan.mail.compose import INVITATION_KINDS, MailConfig, compose
 from tautan.mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
 
@@ -68,6 +69,7 @@ class Worker:
         report.reminded += len(services.remind_waiting_requests(self.container.uow()))
         while not self.stop.is_set() and self.deliver(report):
             pass
+        report.notify_failed += outbox.expire_stale(self.container.uow(), channel="slack")
         notifier = self.slack_notifier()
         while notifier is not None and not self.stop.is_set():
             notices = notifier.deliver()
@@ -92,8 +94,11 @@ class Worker:
         if not items:
             return 0
         waiting = list(items)
+        renew = lambda ids: outbox.renew(self.container.uow(), ids=ids)  # noqa: E731
         try:
-            with self.transport.connect() as connection:
+            # The heartbeat keeps the short leases alive while this worker sends; if it dies, another
+            # worker takes the rows over within seconds (same Message-ID: at least once, never lost).
+            with Heartbeat(renew, [item.id for item in items]), self.transport.connect() as connection:
                 while waiting:
                     self._send(connection, waiting[0], report)
                     waiting.pop(0)
@@ -106,15 +111,19 @@ class Worker:
     def _send(self, connection: Connection, item: outbox.OutboxItem, report: Report) -> None:
         try:
             outgoing = compose(item, self.mail, now=self.container.clock())
-            connection.send(outgoing.as_bytes(self.mail.dkim), outgoing.envelope_from, outgoing.recipients)
+            data = outgoing.as_bytes(self.mail.dkim)
+        except Exception as error:  # a bug in composing one message must not stop the others
+            # Composing the same row again gives the same error: permanent, kept with the row
+            # (and recorded on its invitation), never retried for five days.
+            log.exception("outbox %s: could not compose %s", item.id, item.kind)
+            self._failed(item.id, f"compose: {error.__class__.__name__}: {error}", permanent=True, report=report)
+            return
+        try:
+            connection.send(data, outgoing.envelope_from, outgoing.recipients)
         except RelayUnavailable:
             raise
         except DeliveryError as error:
             self._failed(item.id, error.reason, permanent=error.permanent, report=report)
-            return
-        except Exception as error:  # a bug in composing one message must not stop the others
-            log.exception("outbox %s: could not compose %s", item.id, item.kind)
-            self._failed(item.id, f"compose: {error.__class__.__name__}", permanent=False, report=report)
             return
         invitation_sent = item.invitation is not None and item.kind in INVITATION_KINDS
         outbox.delivered(self.container.uow(), outbox_id=item.id,

@@ -389,6 +389,7 @@ def _channel(asked: Asked) -> None:
                                      "again.")))
         return
     asked.deps.store.set_channel(who.workspace.id, channel_id)
+    services.set_notices_wanted(asked.deps.uow(), company_id=who.company_id, wanted=True, actor=who.actor, via="slack")
 
 
 def _locale(value: str) -> str:

@@ -24,8 +24,11 @@ def routes(app: App) -> list[Route]:
         body = await request.body()
         if len(body) > MAX_BODY:
             return Response(status_code=413)
-        bolt_request = BoltRequest(body=body.decode("utf-8", "replace"), query=request.url.query,
-                                   headers=_headers(request))
+        try:
+            bolt_request = BoltRequest(body=body.decode("utf-8", "replace"), query=request.url.query,
+                                       headers=_headers(request))
+        except ValueError:  # Bolt parses ``payload=`` as JSON up front: not JSON is a bad request
+            return Response(status_code=400)
         return _response(await run_in_threadpool(app.dispatch, bolt_request))
 
     def oauth(step: str) -> Callable[[Request], Awaitable[Response]]:

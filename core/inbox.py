@@ -1,5 +1,5 @@
 """The inbox: every inbound message is stored raw before the transport acknowledges it, then
-processed from here. Storing is idempotent by ``dedup_key`` (derived from the Message-ID), and
+processed from here. Storing is idempotent by ``dedup_key`` (Message-ID, recipients and body), and
 rows are claimed with a lease, so a crash between storing and processing only delays a message.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from tautan.core.errors import ConcurrentChange
 from tautan.core.model import Inbox, InboxStatus, Outbox
+from tautan.core.lease import LEASE
 from tautan.core.uow import UnitOfWork
 
-LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 
 
@@ -77,6 +77,18 @@ def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
                                    source=row.source, attempts=row.attempts, received_at=row.received_at))
         uow.commit()
     return items
+
+
+def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:
+    """Extend the lease of rows this process still works on (its heartbeat); returns how many."""
+    if not ids:
+        return 0
+    with uow:
+        result = uow.session.execute(
+            update(Inbox).where(Inbox.id.in_(list(ids)), Inbox.status == InboxStatus.PROCESSING)
+            .values(lease_until=uow.now() + lease))
+        uow.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:

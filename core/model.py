@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,6 +142,9 @@ class Company(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"), index=True)
     locale: Mapped[str] = mapped_column(String(8), default="en")
+    # Whether a team channel reads this company's notices (set by a chat adapter when one is
+    # chosen): without one, no notice is queued that no process would ever send.
+    notices_wanted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime]
 
     parent: Mapped[Company | None] = relationship(remote_side=[id], back_populates="units")
@@ -356,8 +361,9 @@ class Suppression(Base):
 class Inbox(Base):
     """Every inbound message, stored raw before it is acknowledged, then processed.
 
-    ``dedup_key`` is derived from the Message-ID (or, without one, from the bytes), so the same
-    message delivered twice, or by SMTP and IMAP both, is stored and acted on once."""
+    ``dedup_key`` is derived from the Message-ID, the recipients and the body (or, without a
+    Message-ID, from the bytes), so the same message delivered twice is stored and acted on once,
+    while one Message-ID sent to two of our addresses is two messages."""
 
     __tablename__ = "inbox"
     __table_args__ = (

@@ -5,26 +5,31 @@ workers share the work, and a worker that dies mid-send only delays its rows unt
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from tautan.core.errors import TautanError
 from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
 from tautan.core.services.invitations import record_undeliverable
+from tautan.core.lease import LEASE
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView, invitation_view
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
 # Temporary failures are retried with growing pauses, for as long as a mail server would keep
 # trying (five days); a relay that is down loses nothing.
 RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (1, 5, 15, 30, 60))
 GIVE_UP_AFTER = dt.timedelta(days=5)
+# A channel notice older than this is news no team wants (a channel chosen after an outage
+# would otherwise be flooded with it); it is marked failed, the event stays in the history.
+NOTICE_TTL = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class OutboxItem:
     created_at: dt.datetime
     invitation: InvitationView | None
     payload: dict[str, Any] = field(default_factory=dict)
+    # The first invitation email of this row's invitation (its row id and creation time, which make
+    # its Message-ID), so later mail about it can say In-Reply-To/References and stay one thread.
+    thread: tuple[int, dt.datetime] | None = None
 
 
 def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta = LEASE) -> list[OutboxItem]:
@@ -68,7 +76,44 @@ def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta
                 attempts=row.attempts, created_at=row.created_at, payload=dict(row.payload or {}),
                 invitation=invitation_view(row.invitation) if row.invitation is not None else None))
         uow.commit()
-    return items
+    return _with_threads(uow, items)
+
+
+def _with_threads(uow: UnitOfWork, items: list[OutboxItem]) -> list[OutboxItem]:
+    invitation_ids = {item.invitation.id for item in items if item.invitation is not None}
+    if not invitation_ids:
+        return items
+    with uow:
+        first = select(Outbox.invitation_id, func.min(Outbox.id).label("first_id")).where(
+            Outbox.invitation_id.in_(invitation_ids), Outbox.kind == "invitation").group_by(
+            Outbox.invitation_id).subquery()
+        threads = {invitation_id: (row_id, created_at) for invitation_id, row_id, created_at in uow.session.execute(
+            select(first.c.invitation_id, Outbox.id, Outbox.created_at).join(first, Outbox.id == first.c.first_id))}
+    return [dataclasses.replace(item, thread=threads.get(item.invitation.id)) if item.invitation else item
+            for item in items]
+
+
+def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:
+    """Extend the lease of rows this process still works on (its heartbeat); returns how many."""
+    if not ids:
+        return 0
+    with uow:
+        result = uow.session.execute(
+            update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.status == OutboxStatus.SENDING)
+            .values(lease_until=uow.now() + lease))
+        uow.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def expire_stale(uow: UnitOfWork, *, channel: str, older_than: dt.timedelta = NOTICE_TTL) -> int:
+    """Give up on undelivered rows of ``channel`` created longer ago than ``older_than``."""
+    with uow:
+        now = uow.now()
+        result = uow.session.execute(update(Outbox).where(
+            Outbox.channel == channel, Outbox.status == OutboxStatus.PENDING,
+            Outbox.created_at < now - older_than).values(status=OutboxStatus.FAILED, last_error="expired: too old"))
+        uow.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def delivered(uow: UnitOfWork, *, outbox_id: int, invitation_id: int | None = None) -> None:

@@ -124,6 +124,8 @@ class UnitOfWork:
             groups.setdefault(key, []).append(event)
         for (kind, *_), events in groups.items():
             company = events[0].customer.root
+            if not company.notices_wanted:  # no channel reads them: the events are the record
+                continue
             self.enqueue(channel=Channel.SLACK, kind=kind, recipient=str(company.id), lang=company.locale,
                          invitation=events[0].invitation, event_ids=[e.id for e in events])
         self._notices = []

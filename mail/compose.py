@@ -108,6 +108,9 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
         # RFC 2369 and RFC 8058: a one-click way to stop invitations from this customer.
         message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        # Exchange sends no out-of-office or other automatic reply to this.
+        message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    _thread(message, item, config)
     _body(message, t, template, subject=subject, **context)
     return Outgoing(message=message, envelope_from=bounce_address(invitation.reply_token, config.mail_domain),
                     recipients=(invitation.email,))
@@ -139,10 +142,7 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
     message = _headers(item, config, t, now=now, subject=subject, sender_name="tautan",
                        reply_to=reply_address(invitation.reply_token, config.mail_domain) if invitation else None,
                        auto_submitted="auto-replied")
-    in_reply_to = str(payload.get("in_reply_to") or "")
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
+    _thread(message, item, config, answering=str(payload.get("in_reply_to") or ""))
     _body(message, t, "answer", subject=subject, **context)
     # Automatic answers go out with a null envelope sender (RFC 3834): a bounce of an answer is
     # dropped instead of starting a conversation between two robots, or marking the invitation.
@@ -158,9 +158,28 @@ def _headers(item: OutboxItem, config: MailConfig, t: Translator, *, now: dt.dat
         message["Reply-To"] = Address(addr_spec=reply_to)
     message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<tautan.{item.id}.{item.created_at:%Y%m%d%H%M%S}@{config.mail_domain}>"
+    message["Message-ID"] = message_id(item.id, item.created_at, config.mail_domain)
     message["Auto-Submitted"] = auto_submitted
     return message
+
+
+def message_id(row_id: int, created_at: dt.datetime, mail_domain: str) -> str:
+    """The Message-ID of an outbox row's email: the same on every retry of that row."""
+    return f"<tautan.{row_id}.{created_at:%Y%m%d%H%M%S}@{mail_domain}>"
+
+
+def _thread(message: EmailMessage, item: OutboxItem, config: MailConfig, *, answering: str = "") -> None:
+    """In-Reply-To and References (RFC 5322 §3.6.4): reminders, confirmations and answers follow
+    the invitation email (and the supplier's message they answer), so the mailbox shows one
+    conversation."""
+    references = []
+    if item.thread is not None and item.thread[0] != item.id:
+        references.append(message_id(*item.thread, config.mail_domain))
+    if answering.startswith("<") and answering not in references:
+        references.append(answering)
+    if references:
+        message["In-Reply-To"] = references[-1]
+        message["References"] = " ".join(references)
 
 
 def _body(message: EmailMessage, t: Translator, template: str, /, **context: object) -> None:

@@ -150,7 +150,10 @@ def envelope_of(raw: bytes, mail_domain: str) -> Envelope:
     try:
         headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
         found = getaddresses([str(v) for name in RECIPIENT_HEADERS for v in headers.get_all(name, [])])
-        return_path = str(headers.get("Return-Path", "")).strip()
+        # compat32 turns 8-bit header bytes into U+FFFD; the default policy reads an SMTPUTF8
+        # Return-Path (ánä@pémasok.example) as the UTF-8 it is.
+        utf8_headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        return_path = str(utf8_headers.get("Return-Path", "") or "").strip()
     except Exception:
         return Envelope("", ())
     recipients = []

@@ -29,6 +29,7 @@ from email.utils import getaddresses
 
 from tautan.core import inbox, services
 from tautan.core.errors import ConcurrentChange, InvitationClosed, InvitationExpired, NotFound, Unavailable
+from tautan.core.lease import Heartbeat
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
 from tautan.mail.compose import ANSWER_KINDS, MailConfig
@@ -60,7 +61,9 @@ class Recipient:
 
 def parse_recipient(address: str, mail_domain: str) -> Recipient | None:
     """What an address at our domain is for, or None for an address we do not serve."""
-    local, _, domain = address.strip().strip("<>").rpartition("@")
+    local, at, domain = address.strip().strip("<>").rpartition("@")
+    if not at and domain.lower() == "postmaster":  # bare "postmaster" is always served (RFC 5321 §4.5.1)
+        return Recipient("postmaster")
     if not local or domain.lower() != mail_domain.lower():
         return None
     local = local.lower()
@@ -74,16 +77,24 @@ def parse_recipient(address: str, mail_domain: str) -> Recipient | None:
     return None
 
 
-def dedup_key(raw: bytes) -> tuple[str, str | None]:
-    """The key a message is stored under (from its Message-ID, else its bytes) and the Message-ID."""
+def dedup_key(raw: bytes, rcpt_tos: Sequence[str] = ()) -> tuple[str, str | None]:
+    """The key a message is stored under and its Message-ID. A retry of the same delivery has the
+    same key; the same Message-ID sent to other recipients of ours (one email answering two
+    invitations) or reused by a broken client for other content is a different message. So the
+    key is the Message-ID, the recipients and a digest of the bytes after the headers (a relay
+    may add Received: lines to a retry, never change the body)."""
     try:
         headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
         message_id = (headers.get("Message-ID") or "").strip() or None
     except Exception:  # headers too broken to read: the bytes identify the message
         message_id = None
+    recipients = ",".join(sorted({r.strip().strip("<>").lower() for r in rcpt_tos}))
     if message_id:
-        return "mid:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest(), message_id[:998]
-    return "raw:" + hashlib.sha256(raw).hexdigest(), None
+        _, separator, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+        digest = hashlib.sha256(b"\0".join([message_id.encode("utf-8", "replace"), recipients.encode("utf-8"),
+                                            body if separator else raw]))
+        return "mid:" + digest.hexdigest(), message_id[:998]
+    return "raw:" + hashlib.sha256(recipients.encode("utf-8") + b"\0" + raw).hexdigest(), None
 
 
 @dataclass
@@ -103,13 +114,24 @@ class Inbound:
 
     def receive(self, raw: bytes, envelope: Envelope, *, source: str) -> inbox.Stored:
         """Keep the message; raises ``Unavailable`` when it cannot be kept (the sender retries)."""
-        key, message_id = dedup_key(raw)
+        key, message_id = dedup_key(raw, envelope.rcpt_tos)
         return inbox.store(self.uow(), dedup_key=key, message_id=message_id, source=source,
                            mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, raw=raw)
+
+    def knows(self, recipient: Recipient) -> bool:
+        """Whether mail to this address can be acted on: a reply token must be an invitation's."""
+        if recipient.kind == "connect" and recipient.value:
+            return services.reply_token_known(self.uow(), reply_token=recipient.value)
+        return True
 
     def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
         """Process stored messages (new ones, and ones a crashed processor left); returns how many."""
         items = inbox.claim(self.uow(), limit=limit, ids=ids)
+        with Heartbeat(lambda claimed: inbox.renew(self.uow(), ids=claimed), [item.id for item in items]):
+            self._process(items)
+        return len(items)
+
+    def _process(self, items: Sequence[inbox.InboxItem]) -> None:
         for item in items:
             try:
                 outcome, failed = self.process_message(item.raw, envelope=Envelope(item.mail_from, item.rcpt_tos))
@@ -122,7 +144,6 @@ class Inbound:
                              error=f"{error.__class__.__name__}: {error}")
                 continue
             inbox.finish(self.uow(), inbox_id=item.id, outcome=outcome, failed=failed)
-        return len(items)
 
     # --- understanding and acting ------------------------------------------------------------
 
@@ -132,7 +153,7 @@ class Inbound:
         recipients = [r for r in (parse_recipient(a, self.config.mail_domain) for a in envelope.rcpt_tos) if r]
         if not recipients:
             return "not_ours", False
-        sender = _sender(message)
+        sender = _sender(message) or _envelope_sender(envelope.mail_from)
         if sender and self._is_ours(sender):
             return "own_mail", False  # never talk to ourselves: that is how mail loops start
         # "<>" is a null sender (machine mail); "" means the transport did not say (IMAP)
@@ -264,9 +285,17 @@ def _sender(message: EmailMessage) -> str | None:
     return None
 
 
+def _envelope_sender(mail_from: str) -> str | None:
+    """The envelope sender of a message without a usable From: header ("<>" and "" are no one)."""
+    address = mail_from.strip().strip("<>").lower()
+    return address if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address) else None
+
+
 def _same_party(sender: str, invited: str) -> bool:
-    """The invited address itself, or another address at its domain (a shared mailbox's colleague)."""
-    return hmac.compare_digest(sender, invited) or sender.rpartition("@")[2] == invited.rpartition("@")[2]
+    """The invited address itself, or another address at its domain (a shared mailbox's colleague).
+    Compared as UTF-8 bytes: ``compare_digest`` refuses non-ASCII ``str`` (international addresses)."""
+    return (hmac.compare_digest(sender.encode("utf-8"), invited.encode("utf-8"))
+            or sender.rpartition("@")[2] == invited.rpartition("@")[2])
 
 
 def _malformed(message: EmailMessage) -> bool:

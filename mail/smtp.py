@@ -10,14 +10,16 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session
 
-from tautan.core.errors import TautanError
+from tautan.core.errors import TautanError, Unavailable
 from tautan.mail.inbound import Envelope, Inbound, parse_recipient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Reply codes, in one place (RFC 5321, enhanced status codes from RFC 3463).
 OK = "250 2.0.0 Message accepted"
@@ -27,30 +29,66 @@ RELAY_DENIED = "550 5.7.1 Relaying denied"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 TRY_AGAIN_LATER = "451 4.3.0 Temporary failure, please try again later"
 MESSAGE_TOO_BIG = "552 5.3.4 Message too big"
+PIPELINING = "250-PIPELINING"
 
 MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 MAX_RECIPIENTS = 20
+# RFC 5321 allows 998 characters a line, but real clients send longer 8-bit HTML lines and
+# Postfix accepts them; refusing would bounce a supplier's answer. Each line is held in memory
+# once, so this bounds memory per connection, not the message size (that is ``max_size``).
+LINE_LENGTH_LIMIT = 1024 * 1024
+# How long DATA (and the token check at RCPT) waits for the database before answering 451, well
+# within the minutes a sending server waits for a reply.
+STORE_TIMEOUT = 5.0
 
 
 class InboundHandler:
     """The aiosmtpd handler: check recipients, store messages, wake the processor."""
 
     def __init__(self, inbound: Inbound, *, mail_domain: str, max_recipients: int = MAX_RECIPIENTS,
-                 on_stored: Callable[[int], None] | None = None) -> None:
+                 on_stored: Callable[[int], None] | None = None, store_timeout: float = STORE_TIMEOUT) -> None:
         self.inbound = inbound
         self.mail_domain = mail_domain
         self.max_recipients = max_recipients
         self.on_stored = on_stored
+        self.store_timeout = store_timeout
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        # aiosmtpd handles pipelined commands but does not say so; Postfix pipelines only when told.
+        session.host_name = hostname
+        return [*responses[:-1], PIPELINING, responses[-1]]
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: SmtpEnvelope, address: str,
                           rcpt_options: list[str]) -> str:
-        if parse_recipient(address, self.mail_domain) is None:
+        recipient = parse_recipient(address, self.mail_domain)
+        if recipient is None:
             domain = address.rpartition("@")[2].lower()
             return NO_SUCH_USER if domain == self.mail_domain.lower() else RELAY_DENIED
         if len(envelope.rcpt_tos) >= self.max_recipients:
             return TOO_MANY_RECIPIENTS
+        # When the database cannot say, the recipient is accepted: DATA then stores the message or
+        # answers 451, and processing drops a token it does not know.
+        try:
+            known = await self._in_thread(lambda: self.inbound.knows(recipient))
+        except TautanError:
+            known = True
+        except Exception:
+            log.exception("smtp: unexpected error checking a recipient")
+            known = True
+        if not known:  # a well-formed token of no invitation: the sender's server returns a proper DSN
+            return NO_SUCH_USER
         envelope.rcpt_tos.append(address)
         return RCPT_OK
+
+    async def _in_thread(self, work: Callable[[], T]) -> T:
+        """Run blocking database work off the event loop, for at most ``store_timeout`` seconds
+        (then ``Unavailable``; the work may still finish, which a retry's deduplication absorbs)."""
+        future = asyncio.get_running_loop().run_in_executor(None, work)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.store_timeout)
+        except asyncio.TimeoutError:
+            raise Unavailable() from None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: SmtpEnvelope) -> str:
         raw = envelope.original_content or envelope.content or b""
@@ -60,9 +98,9 @@ class InboundHandler:
             return MESSAGE_TOO_BIG
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         try:
-            stored = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: self.inbound.receive(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
-                                                   source=f"smtp:{peer}"))
+            stored = await self._in_thread(
+                lambda: self.inbound.receive(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
+                                             source=f"smtp:{peer}"))
         except TautanError:
             log.warning("smtp: could not store a message from %s; asked the sender to retry", peer)
             return TRY_AGAIN_LATER
@@ -74,12 +112,23 @@ class InboundHandler:
         return OK
 
 
+class LongLineSMTP(SMTP):
+    """aiosmtpd's server with a longer line limit (a class attribute, meant to be overridden)."""
+
+    line_length_limit = LINE_LENGTH_LIMIT
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:  # the supported way to use an SMTP subclass
+        return LongLineSMTP(self.handler, **self.SMTP_kwargs)
+
+
 def make_controller(handler: InboundHandler, *, host: str, port: int, tls: ssl.SSLContext | None = None,
                     max_size: int = MAX_MESSAGE_SIZE) -> Controller:
     """An aiosmtpd controller; with ``tls``, STARTTLS is offered."""
-    return Controller(handler, hostname=host, port=port, server_hostname=handler.mail_domain,
-                      data_size_limit=max_size, tls_context=tls, require_starttls=False,
-                      ident="tautan ESMTP")
+    return _Controller(handler, hostname=host, port=port, server_hostname=handler.mail_domain,
+                       data_size_limit=max_size, tls_context=tls, require_starttls=False,
+                       ident="tautan ESMTP")
 
 
 class Processor:

@@ -118,8 +118,20 @@ class _SmtpConnection:
         self.client = client
 
     def send(self, data: bytes, envelope_from: str, recipients: Sequence[str]) -> None:
+        options: list[str] = []
+        if not all(address.isascii() for address in (envelope_from, *recipients)):
+            # An international address (ánä@pémasok.example) needs SMTPUTF8 (RFC 6531); a relay
+            # without it never will take this message, so that is a permanent, visible failure.
+            try:
+                self.client.ehlo_or_helo_if_needed()
+            except (smtplib.SMTPException, OSError) as error:
+                raise RelayUnavailable(f"relay connection lost: {_describe(error)}") from None
+            if not self.client.has_extn("smtputf8"):
+                raise DeliveryError("the relay does not offer SMTPUTF8, needed for an international address",
+                                    permanent=True)
+            options.append("SMTPUTF8")
         try:
-            refused = self.client.sendmail(envelope_from, list(recipients), data)
+            refused = self.client.sendmail(envelope_from, list(recipients), data, mail_options=options)
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
             raise DeliveryError(f"{code} {_text(text)}", permanent=code >= 500) from None

@@ -230,19 +230,26 @@ def _subparts(part: Message) -> list[Message]:
     return []
 
 
-def _walk(msg: Message, *, into_messages: bool = False, depth: int = 0) -> Iterator[Message]:
+# A bound on parts read, not on depth: a deeply nested message (some gateways wrap mail in a
+# multipart per hop) with a readable text part is still read, and a hostile one stays cheap.
+_MAX_PARTS = 2000
+
+
+def _walk(msg: Message, *, into_messages: bool = False) -> Iterator[Message]:
     """Every part in order; by default not into attached messages (message/rfc822), whose text
-    is the earlier mail, not this one."""
-    yield msg
-    if depth > 30:
-        return
-    ctype = _content_type(msg)
-    if ctype.startswith("message/") and not into_messages:
-        return
-    if ctype == "message/delivery-status" or ctype == "message/global-delivery-status":
-        return
-    for sub in _subparts(msg):
-        yield from _walk(sub, into_messages=into_messages, depth=depth + 1)
+    is the earlier mail, not this one. Iterative, so nesting depth costs no stack."""
+    stack = [msg]
+    seen = 0
+    while stack and seen < _MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        yield part
+        ctype = _content_type(part)
+        if ctype.startswith("message/") and not into_messages:
+            continue
+        if ctype == "message/delivery-status" or ctype == "message/global-delivery-status":
+            continue
+        stack.extend(reversed(_subparts(part)))
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import click
-from tautan.cli import companies, connections, database, invitations, processes
+from tautan.cli import companies, connections, database, invitations, processes, status
 from tautan.cli.kit import (
     EXIT_OK,
     EXIT_USAGE,
@@ -42,7 +42,7 @@ def build_cli(t: Translator) -> click.Group:
         ctx.obj = Container(Settings.from_env())
         ctx.call_on_close(ctx.obj.close)
 
-    for area in (database, companies, invitations, connections, processes):
+    for area in (database, companies, invitations, connections, processes, status):
         area.register(cli, tools)
     return cli
 

@@ -15,6 +15,10 @@ from tautan.core.transitions import Side
 from tautan.wiring import Container
 
 
+# Far beyond any real listing; a larger number would overflow the database's OFFSET: a usage error.
+MAX_PAGE = 1_000_000
+
+
 def register(cli: click.Group, kit: Kit) -> None:
     """Add this module's commands to ``cli``."""
     t = kit.t
@@ -29,7 +33,7 @@ def register(cli: click.Group, kit: Kit) -> None:
     @click.option("--type", "types", multiple=True, type=click.Choice(DOCUMENT_TYPES),
                   help=t("Only this document type (may be repeated)."))
     @click.option("--partner", metavar=t("TEXT"), help=t("Only partners whose name contains this text."))
-    @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help=t("Page number."))
+    @click.option("--page", default=1, show_default=True, type=click.IntRange(1, MAX_PAGE), help=t("Page number."))
     @click.option("--per-page", default=50, show_default=True, type=click.IntRange(1, services.MAX_PER_PAGE),
                   help=t("Rows per page."))
     @output_lang

@@ -54,14 +54,36 @@ def _move(uow: UnitOfWork, connection: Connection, status: str, action: Action, 
                type=connection.document_type.code, previous=previous, status=status, **details)
 
 
+class _TestDomains:
+    """Whether addresses at special-use test domains (``.test``, RFC 6761) are accepted: for
+    laboratories only, off by default (``ALLOW_TEST_DOMAINS``); set once by the composition root."""
+
+    allowed = False
+
+
+def allow_test_domains(allowed: bool) -> None:
+    _TestDomains.allowed = allowed
+
+
 def normalize_email(email: str) -> str:
     """A valid address in the form it is stored and compared in (lower case), or ``InvalidInput``."""
     candidate = (email or "").strip()
     try:
-        result = validate_email(candidate, check_deliverability=False)
+        result = validate_email(candidate, check_deliverability=False, test_environment=_TestDomains.allowed)
     except EmailNotValidError:
         raise InvalidInput(N_("{email} is not a valid email address."), email=candidate[:320]) from None
     return result.normalized.lower()
+
+
+def _sendable_email(email: str) -> str:
+    """An address invitations can go to. International addresses (ánä@pémasok.example) need
+    SMTPUTF8 at every relay on the way, and the reply address must survive the round trip; until
+    that is tested end to end they are refused here, clearly, rather than failing in the worker."""
+    if not email.isascii():
+        raise InvalidInput(N_("{email} contains non-Latin characters. Invitations can only be sent to addresses "
+                              "written in plain Latin letters; please use another address of this supplier."),
+                           email=email[:320])
+    return email
 
 
 def new_reply_token() -> str:
@@ -189,17 +211,27 @@ def _role(roles: Iterable[Role | str]) -> Role:
     return chosen.pop()
 
 
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a name
+# or a message read differently from what it is ("PT Maju\u202eesrever"); no real name needs
+# them, so they are removed on input. Marks (U+200E, U+200F) only affect neighbouring neutrals and stay.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _strip_bidi(text: str) -> str:
+    return text.translate(BIDI_CONTROLS)
+
+
 def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
+    cleaned = " ".join(_strip_bidi(name or "").split())
     if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(ord(ch) < 32 for ch in cleaned):
         raise InvalidInput(N_("A company name must be 1 to {max} characters."), max=MAX_NAME_LENGTH)
     return cleaned
 
 
 def _clean_message(message: str | None) -> str | None:
-    if message is None or not message.strip():
+    if message is None or not _strip_bidi(message).strip():
         return None
-    message = message.strip().replace("\r\n", "\n").replace("\r", "\n")
+    message = _strip_bidi(message).strip().replace("\r\n", "\n").replace("\r", "\n")
     if len(message) > MAX_MESSAGE_LENGTH:
         raise InvalidInput(N_("The message is too long: at most {max} characters."), max=MAX_MESSAGE_LENGTH)
     return message

@@ -78,6 +78,15 @@ def set_company_locale(uow: UnitOfWork, *, company_id: int, locale: str, actor: 
     return view
 
 
+def set_notices_wanted(uow: UnitOfWork, *, company_id: int, wanted: bool, actor: str, via: str) -> None:
+    """Whether a team channel reads this company's notices (a chat adapter sets it when a channel is
+    chosen). Changes are queued as notices only while it is on."""
+    with uow:
+        company = _company(uow.session, company_id).root
+        company.notices_wanted = wanted
+        uow.commit()
+
+
 def get_company(uow: UnitOfWork, ref: CompanyRef, *, unit: str | None = None) -> CompanyView:
     with uow:
         return company_view(_company(uow.session, ref, unit=unit))

@@ -37,6 +37,7 @@ from tautan.core.services._base import (
     _invitation,
     _locale,
     _move,
+    _sendable_email,
     _supplier_for,
     _suppressed,
     _type_codes,
@@ -63,7 +64,7 @@ def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence
     any new types added to it) instead of a second one; inviting a supplier already connected for
     a type is a user error.
     """
-    email = normalize_email(email)
+    email = _sendable_email(normalize_email(email))
     type_codes = _type_codes(types)
     message = _clean_message(message)
     with uow:
@@ -159,6 +160,12 @@ def get_invitation(uow: UnitOfWork, *, invitation_id: int | None = None,
                    reply_token: str | None = None) -> InvitationView:
     with uow:
         return invitation_view(_invitation(uow.session, invitation_id, reply_token))
+
+
+def reply_token_known(uow: UnitOfWork, *, reply_token: str) -> bool:
+    """Whether an invitation has this reply token: the SMTP server refuses mail for unknown ones."""
+    with uow:
+        return uow.session.scalar(select(Invitation.id).where(Invitation.reply_token == reply_token)) is not None
 
 
 def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor: str, via: str,

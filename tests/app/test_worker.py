@@ -156,6 +156,8 @@ def test_a_permanent_refusal_marks_the_invitation_undeliverable(container, worke
     handler.refuse["ana@pt-maju.co.id"] = "550 5.1.1 <ana@pt-maju.co.id>: Recipient address rejected"
     uow = container.uow()
     f.companies(uow)
+    customer = services.get_company(uow, f.CUSTOMER)
+    services.set_notices_wanted(uow, company_id=customer.id, wanted=True, actor=f.ADMIN, via="slack")
     invitation = f.invite(uow)
     assert worker.run_once().failed == 1
     assert outbox_rows(container) == [("invitation", "failed", 1)]

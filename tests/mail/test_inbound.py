@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from tautan.core import inbox, services
 from tautan.core.model import Inbox, InboxStatus
+from tautan.core.uow import UnitOfWork
 from tautan.mail.inbound import Envelope, parse_recipient
 from tautan.mail.links import SUPPLIER_REQUEST, unsign
 from tautan.mail.smtp import InboundHandler, make_controller

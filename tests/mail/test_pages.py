@@ -501,7 +501,7 @@ def test_an_unsubscribe_token_is_not_an_invitation_token(client: TestClient, uow
 def test_healthz_and_readyz(client: TestClient) -> None:
     assert client.get("/healthz").text == "ok"
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.text == "ready"
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
 
 
 def test_readyz_and_pages_when_the_database_is_down(clock: FakeClock) -> None:

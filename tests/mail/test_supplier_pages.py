@@ -261,7 +261,7 @@ def test_filters_and_paging_are_query_parameters(client: TestClient, uow: UnitOf
 
 def test_accept_one_type_of_two_then_decline_the_other(client: TestClient, uow: UnitOfWork,
                                                        engine: Engine) -> None:
-    f.companies(uow)
+    f.companies(uow, notices=True)
     invitation = f.invite(uow, types=("catalog", "invoice"))
     catalog, invoice = (c.id for c in invitation.connections)
     signed_in(client, engine)
@@ -281,7 +281,7 @@ def test_accept_one_type_of_two_then_decline_the_other(client: TestClient, uow: 
 
 
 def test_reconnect_after_a_rejection(client: TestClient, uow: UnitOfWork, engine: Engine, clock: FakeClock) -> None:
-    f.companies(uow)
+    f.companies(uow, notices=True)
     connection_id = f.connection_in(uow, clock, Status.REJECTED)
     assert connection_id is not None
     signed_in(client, engine)
@@ -293,7 +293,7 @@ def test_reconnect_after_a_rejection(client: TestClient, uow: UnitOfWork, engine
 
 
 def test_withdraw_a_request(client: TestClient, uow: UnitOfWork, engine: Engine, clock: FakeClock) -> None:
-    f.companies(uow)
+    f.companies(uow, notices=True)
     f.invite(uow, types=("order",))  # makes the address a contact of the supplier
     connection_id = f.connection_in(uow, clock, Status.REQUESTED)
     assert connection_id is not None
@@ -305,7 +305,7 @@ def test_withdraw_a_request(client: TestClient, uow: UnitOfWork, engine: Engine,
 
 
 def test_disconnect_with_a_reason(client: TestClient, uow: UnitOfWork, engine: Engine, clock: FakeClock) -> None:
-    f.companies(uow)
+    f.companies(uow, notices=True)
     connection_id = f.connection_in(uow, clock, Status.CONNECTED)
     assert connection_id is not None
     signed_in(client, engine)

@@ -16,9 +16,12 @@ ADMIN = "slack:T1/U1"
 CONTACT = "email:ana@pt-maju.co.id"
 
 
-def companies(uow: UnitOfWork) -> None:
-    services.create_company(uow, name=CUSTOMER, roles=[Role.CUSTOMER], actor=ADMIN, via="cli")
+def companies(uow: UnitOfWork, *, notices: bool = False) -> None:
+    """The customer and the supplier; with ``notices``, the customer's team has a Slack channel."""
+    customer = services.create_company(uow, name=CUSTOMER, roles=[Role.CUSTOMER], actor=ADMIN, via="cli")
     services.create_company(uow, name=SUPPLIER, roles=[Role.SUPPLIER], actor=ADMIN, via="cli")
+    if notices:
+        services.set_notices_wanted(uow, company_id=customer.id, wanted=True, actor=ADMIN, via="slack")
 
 
 def invite(uow: UnitOfWork, types: tuple[str, ...] = ("invoice",), **kwargs: object) -> InvitationView:
