@@ -66,9 +66,9 @@ from email.message import Message
 
 from tautan.mail.understand.bounces import find_bounce
 from tautan.mail.understand.html import body_text, html_to_text
-from tautan.mail.understand.intent import intent_of
-from tautan.mail.understand.machine import is_auto_reply
-from tautan.mail.understand.mime import parse
+from tautan.mail.understand.intent import Understanding, intent_of, understand
+from tautan.mail.understand.machine import is_auto_reply, is_automatic_text
+from tautan.mail.understand.mime import _header, parse
 from tautan.mail.understand.quotes import trim_reply
 from tautan.mail.understand.verdict import Bounce, Intent, Kind, Language, Reading  # noqa: F401 - re-exported
 
@@ -77,14 +77,17 @@ log = logging.getLogger(__name__)
 __all__ = [
     "Bounce",
     "Reading",
+    "Understanding",
     "body_text",
     "find_bounce",
     "html_to_text",
     "intent_of",
     "is_auto_reply",
+    "is_automatic_text",
     "parse",
     "read",
     "trim_reply",
+    "understand",
 ]
 
 
@@ -105,8 +108,11 @@ def read(message: bytes | str | Message, *, envelope_sender: str | None = None) 
         if is_auto_reply(msg, envelope_sender=envelope_sender):
             return Reading("auto_reply", None, "", "unclear", None)
         text = trim_reply(body_text(msg))
-        intent, language = intent_of(text)
-        return Reading("human", None, text, intent, language)
+        if is_automatic_text(text):  # an out-of-office notice sent without any header saying so
+            return Reading("auto_reply", None, "", "unclear", None, signals=("out_of_office_text",))
+        u = understand(text, subject=_header(msg, "subject"))
+        return Reading("human", None, text, u.intent, u.language, lean=u.lean, types=u.types,
+                       other_types=u.other_types, only=u.only, signals=u.signals, yes_no=u.yes_no, firm=u.firm)
     except Exception:  # noqa: BLE001 - one unreadable message must not stop the inbox
         log.warning("inbound message could not be understood; treating it as unclear", exc_info=True)
         return _fallback(message, envelope_sender)

@@ -1,50 +1,434 @@
-"""What the new text of a reply asks for: accept, decline, help, status or unclear."""
+"""What the new text of a reply asks for, read as clauses rather than keywords.
+
+The procedure, in order (each step names the signals it finds, so a reading can be explained):
+
+1. Normalise (case, apostrophes, emoji to ``emojiyes``/``emojino``) and keep the lines above the
+   first closing line ("Salam,", "Best regards"): what follows is a signature or a tagline.
+2. Fold phrases and spellings into tokens (``lexicon.PHRASES``, ``lexicon.SPELLING``), split into
+   sentences (. ! ? ; new lines) and clauses (commas, and before "but/tapi", "if/kalau", "before",
+   "after"...), and give every word a concept (``lexicon.WORDS``, else the concept of its
+   Indonesian root from the Sastrawi stemmer, ``lexicon.ROOTS``).
+3. In each clause, a negator turns the next decision word of *that clause* around ("tidak setuju"
+   declines, "tidak keberatan" and "no objection" accept, "tidak menolak" only leans to accept);
+   a decision inside a clause that starts with a condition or "before" is hypothetical and never
+   counts ("Kalau setuju, apa ...", "before we accept").
+4. Across clauses: two opposite decisions are a contradiction (unclear) unless they name
+   different document types (a partial answer); a deferral or a consultation ("dulu", "nanti",
+   "check with", "diskusikan") means not decided yet (unclear), as does a decision in a question;
+   a condition, a question elsewhere, a "but" after a yes, slang, emoji, a lean or a partial
+   answer mean "confirm" (ask before acting). Only a strong decision with none of these acts.
+
+``understand(text, subject=...)`` returns an ``Understanding`` with the outcome, the lean, the
+document types and the signals; ``intent_of(text)`` is the short form ``(intent, language)``.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
 
+from tautan.mail.understand import lexicon
 from tautan.mail.understand.verdict import Intent, Language
 
-_NEGATORS = (
-    r"not|never|don'?t|do not|doesn'?t|does not|didn'?t|can'?t|cannot|can not|won'?t|will not|"
-    r"wouldn'?t|would not|couldn'?t|could not|unable to|not able to|no longer|"
-    r"tidak|tdk|tak|gak|ga|gk|nggak|ngga|nggk|enggak|engga|ndak|belum|blm|bukan|jangan|kurang"
-)
-_ACCEPT_STRONG = {
-    "en": r"accept(?:s|ed|ing)?|agree(?:s|d)?|(?:i|we) (?:approve|confirm)|sounds good|go ahead|"
-          r"let'?s connect|happy to connect|glad to connect|please connect|we'?re in|i'?m in|count us in",
-    "id": r"setuju|disetujui|menyetujui|terima|diterima|menerima|bersedia|sepakat|"
-          r"lanjut(?:kan)?|silakan (?:dihubungkan|disambungkan|lanjut)|oke deh|ok deh",
-}
-_DECLINE_STRONG = {
-    "en": r"declin(?:e|es|ed|ing)|reject(?:s|ed|ing)?|refuse[sd]?|not interested|no,? thanks?|"
-          r"no thank you|not now|not at this time|unsubscribe|no longer",
-    "id": r"tolak|tolong tolak|menolak|ditolak|tidak tertarik|tdk tertarik|gak tertarik|nggak tertarik|"
-          r"tidak bisa|tdk bisa|gak bisa|ga bisa|nggak bisa|belum bisa|blm bisa|tidak mau|gak mau|"
-          r"nggak mau|tidak perlu|tidak usah|gak usah|nggak usah|tidak dulu|"
-          r"tidak bersedia|belum bersedia",
-}
-_ACCEPT_WEAK = {
-    "en": {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "okey", "k", "alright", "fine", "agreed",
-           "accepted", "approve", "approved", "confirm", "confirmed", "absolutely", "definitely", "certainly"},
-    "id": {"ya", "iya", "iyaa", "iyah", "yaa", "yoi", "oke", "okee", "okeh", "okey", "oce", "baik",
-           "siap", "sip", "boleh", "bisa", "mau", "mantap", "setuju", "terima", "diterima", "lanjut", "gas"},
-}
-_DECLINE_WEAK = {
-    "en": {"no", "nope", "nah", "declined", "rejected"},
-    "id": {"tidak", "tdk", "tak", "gak", "ga", "gk", "nggak", "ngga", "enggak", "engga", "ndak", "belum",
-           "blm", "jangan", "ditolak", "tolak"},
-}
-# Words that may stand next to a one-word answer without changing it.
-_FILLERS = {
-    "please", "pls", "plz", "sir", "madam", "thanks", "thank", "you", "so", "much", "very", "indeed",
-    "of", "course", "then", "i", "we", "dong", "deh", "kok", "lah", "kak", "pak", "bu", "bapak", "ibu",
-    "mas", "mbak", "sudah", "udah", "saja", "aja", "ya", "yah", "nih", "sih", "kami", "saya", "silakan",
-    "silahkan", "sekali", "banget", "tentu", "tentunya", "sangat", "betul", "benar", "bener",
-    "and", "dan", "go", "ahead",
-}
+Lean = Literal["accept", "decline"]
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """One reading of a reply's new text.
+
+    ``intent`` is what tautan may do: ``accept``/``decline`` act, ``confirm`` asks the supplier
+    to confirm ``lean`` first, ``unclear`` answers with the link, ``help``/``status`` answer.
+    ``types`` are the document types the answer names for ``lean`` (empty: all of them),
+    ``other_types`` those it names for the opposite, ``only`` whether the types not named go the
+    other way ("invoices only"). ``signals`` name what the reader saw (``negation``,
+    ``condition``, ``question``, ``contrast``, ``deferral``, ``discussion``, ``contradiction``,
+    ``partial``, ``slang``, ``emoji``, ``subject``...). ``yes_no`` is set for a short, bare
+    "yes"/"no" (the answer to a confirmation question)."""
+
+    intent: Intent
+    language: Language | None
+    lean: Lean | None = None
+    types: tuple[str, ...] = ()
+    other_types: tuple[str, ...] = ()
+    only: bool = False
+    signals: tuple[str, ...] = ()
+    yes_no: Literal["yes", "no"] | None = None
+    firm: bool = False  # a strong answer whose only doubt is the types it names
+
+
+@dataclass
+class _Clause:
+    words: list[str]
+    concepts: list[str]
+    marker: str = ""  # the connector that opened it: COND, BEFORE, AFTER, CONTRAST or ""
+    question: bool = False
+
+
+@dataclass
+class _Decision:
+    lean: Lean
+    strong: bool
+    clause: int
+    types: set[str] = field(default_factory=set)
+
+
+_CONNECTORS = frozenset(("COND", "BEFORE", "AFTER", "CONTRAST", "AND"))
+_PARTICLES = frozenset(("YES", "YESW", "NO", "NEG", "THANKS", "DEFER", "NOW", "DECW", "RECEIVED"))
+_PHRASES = [(re.compile(pattern), token) for pattern, token in lexicon.PHRASES] + [
+    (re.compile(r"\b(?:dont|didnt|doesnt|isnt|arent|wasnt|werent|havent|hasnt|wouldnt|couldnt|shouldnt|"
+                r"cant|wont)\b"), " not "),
+    (re.compile(r"\bnot mind\b"), " not objection "),
+]
+_PASSED_ON = frozenset(("to", "along", "it", "the", "them", "your", "over", "by"))
+_WORD = re.compile(r"[\w'-]+")
+# Only words that look affixed are worth the stemmer's time (it tries every affix combination).
+_AFFIXED = re.compile(r"^(?:me|di|ber|be|ter|pe|ke|se)|(?:kan|an|i|nya|lah)$")
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer() -> object:
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory  # ~30 ms to build: only when needed
+
+    return StemmerFactory().create_stemmer()
+
+
+@functools.lru_cache(maxsize=8192)
+def _concept(word: str) -> str:
+    if word in lexicon.WORDS:
+        return lexicon.WORDS[word]
+    if 4 < len(word) <= 20 and word.isascii() and word.isalpha() and _AFFIXED.search(word):
+        root = str(_stemmer().stem(word))  # type: ignore[attr-defined]
+        entry = lexicon.ROOTS.get(root)
+        if entry is not None and (not entry[1] or entry[1] in word):
+            return entry[0]
+    return ""
+
+
+def _normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    for pattern, token in lexicon.EMOJI:
+        text = pattern.sub(token, text)
+    text = text.casefold().replace("’", "'").replace("‘", "'").replace("`", "'").replace("´", "'")
+    text = text.replace("—", " - ").replace("–", " - ")
+    # Other symbols become spaces; sentence punctuation stays.
+    text = "".join(ch if ch.isalnum() or ch in " \n'?,.!;:-_" else " " for ch in text)
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def _focus(text: str) -> list[str]:
+    """The lines above the first closing line ("Salam,", "Best regards"): the answer is there."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if lines and lexicon.CLOSING.match(stripped):
+            break
+        lines.append(stripped[:400])  # the answer is in a sentence, not in a 100 kB line
+        if len(lines) >= 12:
+            break
+    return lines
+
+
+def _fold(line: str) -> str:
+    words = [lexicon.SPELLING.get(w, w) for w in re.split(r"(\s+|[.!?;,:])", line)]
+    line = "".join(words)
+    for pattern, token in _PHRASES:
+        line = pattern.sub(token, line)
+    return line
+
+
+def _clauses(lines: list[str]) -> list[_Clause]:
+    out: list[_Clause] = []
+    for line in lines:
+        folded = _fold(" " + line + " ")
+        for match in re.finditer(r"[^.!?;]+[.!?;]*", folded):
+            sentence = match.group(0)
+            question = "?" in sentence
+            pieces = re.split(r"[,:]| - ", sentence.strip(" .!?;"))
+            sentence_clauses: list[_Clause] = []
+            for piece in pieces:
+                current = _Clause([], [])
+                for word in _WORD.findall(piece):
+                    word = word.strip("'-")
+                    if not word:
+                        continue
+                    concept = _concept(word)
+                    if concept in _CONNECTORS and current.words:
+                        sentence_clauses.append(current)
+                        current = _Clause([], [])
+                    if concept in _CONNECTORS and not current.words:
+                        current.marker = concept
+                        continue
+                    current.words.append(word)
+                    current.concepts.append(concept)
+                if current.words or current.marker:
+                    sentence_clauses.append(current)
+            for clause in sentence_clauses:
+                content = [c for w, c in zip(clause.words, clause.concepts) if w not in lexicon.FILLERS]
+                if content and content[0] in ("QWORD", "CONFIRMQ"):
+                    clause.question = True
+            if question and sentence_clauses:
+                sentence_clauses[-1].question = True
+            out.extend(sentence_clauses)
+    return out
+
+
+def _only_particles(clause: _Clause) -> bool:
+    return all(c in _PARTICLES or (not c and w in lexicon.FILLERS) or c.startswith("TYPE:")
+               for w, c in zip(clause.words, clause.concepts))
+
+
+def _first_content(clause: _Clause, i: int) -> bool:
+    return all(w in lexicon.FILLERS or c in ("THANKS", "YESW") for w, c in
+               zip(clause.words[:i], clause.concepts[:i]))
+
+
+def _read_clause(clause: _Clause, index: int, signals: set[str]) -> tuple[list[_Decision], set[str], set[str]]:
+    """The decisions of one clause, the types it names positively and negatively."""
+    decisions: list[_Decision] = []
+    types: set[str] = set()
+    negated_types: set[str] = set()
+    neg: int | None = None
+    last: int | None = None  # the last decision word: "berkenan bergabung" is one verb phrase
+    words, concepts = clause.words, clause.concepts
+    particles = _only_particles(clause)
+
+    def add(lean: Lean, strong: bool, *, negation: bool = False) -> None:
+        decisions.append(_Decision(lean, strong, index))
+        if negation:
+            signals.add("negation")
+
+    for i, (word, concept) in enumerate(zip(words, concepts)):
+        negated = neg is not None and i - neg <= 4
+        rest = [w for w in words[i + 1:] if w not in lexicon.FILLERS and _concept(w) not in ("THANKS", "DEFER")]
+        if concept == "NEG" or (concept == "NO" and not _first_content(clause, i)):
+            neg = i
+            continue
+        if concept in ("ACC", "ACCW", "DEC") and last is not None and i - last <= 3:
+            last = i
+            continue
+        if concept in ("ACC", "ACCW", "DEC"):
+            last = i
+        if concept in ("ACC", "ACCW"):
+            if negated:
+                add("decline", True, negation=True)
+            else:
+                eager = word in lexicon.CONNECT_WORDS and bool(lexicon.EAGER & set(words))
+                add("accept", concept == "ACC" or eager)
+                if concept == "ACCW" and not eager:
+                    signals.add("lean")
+            neg = None
+        elif concept == "DEC":
+            add("accept", False, negation=True) if negated else add("decline", True)
+            neg = None
+        elif concept == "DECW":
+            if word in ("pass", "skip"):
+                if not negated and not _PASSED_ON & set(words[i + 1:i + 3]):  # "pass this to finance"
+                    add("decline", True)
+            elif not negated:
+                add("decline", False)
+                signals.add("emoji")
+        elif concept == "YESW":
+            if negated:
+                add("decline", False, negation=True)
+            else:
+                add("accept", False)
+                signals.add("emoji" if word == "emojiyes" else "slang")
+            neg = None
+        elif concept == "YES" and i + 1 < len(concepts) and concepts[i + 1] in ("NEG", "NO"):
+            continue  # "definitely not", "absolutely not interested": the negator decides
+        elif concept == "YES" and _first_content(clause, i):
+            add("decline", False, negation=True) if negated else add("accept", True)
+        elif concept == "NO" and (particles or _first_content(clause, i)):
+            add("decline", True)
+        elif concept == "OBJ":
+            if negated:
+                add("accept", True, negation=True)
+            elif word != "object" or not rest:
+                add("decline", False)
+            neg = None
+        elif concept == "NOW" and negated:
+            add("decline", True, negation=True)
+            neg = None
+        elif concept == "UNDECIDED":
+            signals.add("undecided")
+        elif concept == "DECIDE":
+            signals.add("undecided" if negated else "decided")
+            neg = None
+        elif concept == "DISCUSS":
+            if clause.marker != "AFTER":
+                signals.add("discussion")
+        elif concept == "DEFER":
+            signals.add("deferral")
+        elif concept == "CONFIRMQ":
+            signals.add("confirm_request")
+        elif concept.startswith("TYPE:"):
+            (negated_types if negated else types).add(concept[5:])
+        elif negated and word in ("jadi", "usah", "perlu", "bisa", "dapat", "can", "will", "mau") and not rest:
+            add("decline", True, negation=True)
+            neg = None
+    if neg is not None and not decisions and particles and "NEG" in concepts:
+        # "Tidak, terima kasih", "nggak dulu ya", "not yet": a bare negator answers no
+        add("decline", True)
+    if not decisions and "ONLY" in concepts and types:
+        add("accept", False)  # "invoices only"
+    if not decisions and negated_types and not types:
+        add("decline", True)  # "not orders"
+        types, negated_types = negated_types, set()
+    for decision in decisions:
+        decision.types = set(types)
+    return decisions, types, negated_types
+
+
+def _language(focus: str, decided_by: list[str]) -> Language | None:
+    # a word known only through its Indonesian root ("diterima", "ditolak") is Indonesian
+    ids = sum(1 for w in decided_by if w in lexicon.INDONESIAN or (w not in lexicon.WORDS and w not in lexicon.ENGLISH))
+    ens = sum(1 for w in decided_by if w in lexicon.ENGLISH)
+    if ids and not ens:
+        return "id"
+    if ens and not ids:
+        return "en"
+    return _guess_language(focus)
+
+
+def understand(text: str, *, subject: str = "") -> Understanding:
+    """Read the new text of a reply (quotes and signature already removed); when it has no words
+    of its own, the Subject line (after "Re:") is read instead, and at most leads to a question."""
+    if not text or not text.strip():
+        fragment = _subject_answer(subject)
+        if not fragment:
+            return Understanding("unclear", None)
+        reading = understand(fragment)
+        if reading.lean is None or reading.intent in ("help", "status"):
+            return Understanding("unclear", reading.language, signals=reading.signals)
+        return Understanding("confirm", reading.language, reading.lean, reading.types, reading.other_types,
+                             reading.only, tuple(sorted((*reading.signals, "subject"))))
+    lines = _focus(_normalize(text))
+    joined = " ".join(lines)
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", _NOISE.sub(" ", _normalize(paragraph)))
+        if words:
+            request = _keyword_request(words)
+            if request:
+                return Understanding(request[0], request[1])
+            break
+    clauses = _clauses(lines)
+    signals: set[str] = set()
+    live: list[_Decision] = []
+    named: dict[str, set[str]] = {"accept": set(), "decline": set()}
+    decided_by: list[str] = []
+    only = any("ONLY" in c.concepts for c in clauses)
+    for index, clause in enumerate(clauses):
+        clause_signals: set[str] = set()
+        decisions, types, negated_types = _read_clause(clause, index, clause_signals)
+        hypothetical = clause.marker in ("COND", "BEFORE") or clause.question
+        if clause.marker == "COND":
+            signals.add("condition")
+        if clause.marker == "BEFORE":
+            signals.add("condition")
+        if clause.question or "confirm_request" in clause_signals:
+            signals.add("question")
+        if clause.marker == "CONTRAST":
+            signals.add("contrast" if live else "contrast_before")
+        if types or negated_types or "OTHERS" in clause.concepts or any(d.lean == "decline" for d in decisions):
+            # "pesanan masih manual", "yang lain nanti", "nggak dulu": about the other types, or a no
+            # for now, not a yes put off
+            clause_signals.discard("deferral")
+        if "confirm_request" in clause_signals or clause.question:
+            clause_signals.discard("deferral")  # "mohon konfirmasinya dulu": part of the question
+        signals |= clause_signals
+        if decisions and hypothetical:
+            signals.add("hypothetical")  # "Kalau setuju, ...", "before we accept", "Setuju?"
+            continue
+        if not decisions and clause.marker == "AND" and live and live[-1].clause == index - 1 and types:
+            live[-1].clause = index  # "kami terima untuk faktur dan pesanan": one answer, two types
+            live[-1].types |= types
+            named[live[-1].lean] |= types
+        if clause.marker == "AFTER" and live and not decisions:
+            signals.add("condition")  # "kami akan setuju setelah rapat": not yet, until then
+        for decision in decisions:
+            live.append(decision)
+            named[decision.lean] |= decision.types
+        if negated_types:
+            named["decline"] |= negated_types
+        decided_by.extend(w for w, c in zip(clause.words, clause.concepts)
+                          if c in ("ACC", "ACCW", "DEC", "DECW", "YES", "YESW", "NO", "NEG", "OBJ"))
+    language = _language(joined, decided_by)
+    leans = {d.lean for d in live}
+    if not leans:
+        return Understanding("unclear", language, signals=tuple(sorted(signals)))
+    if len(leans) > 1:
+        if named["accept"] and named["decline"] and not named["accept"] & named["decline"]:
+            signals.add("partial")
+            lean: Lean = "accept"
+        else:
+            signals.add("contradiction")
+            return Understanding("unclear", language, signals=tuple(sorted(signals)))
+    else:
+        lean = leans.pop()
+    mine = [d for d in live if d.lean == lean]
+    strong = any(d.strong for d in mine)
+    types = tuple(sorted(named[lean]))
+    other = tuple(sorted(named["decline" if lean == "accept" else "accept"] - named[lean]))
+    if "ALL" in {c for clause in clauses for c in clause.concepts}:
+        types, other = (), ()
+    if types or other:
+        signals.add("partial")
+    first_decision = min(d.clause for d in mine)
+    hedged_after = any(clauses[i].marker == "CONTRAST" and i > first_decision and
+                       not any(d.clause == i for d in mine) for i in range(len(clauses)))
+    if hedged_after:
+        signals.add("contrast")
+    content = [w for c in clauses for w, k in zip(c.words, c.concepts)
+               if w not in lexicon.FILLERS and k not in ("THANKS",)]
+    yes_no: Literal["yes", "no"] | None = None
+    if len(content) <= 5 and not signals & {"condition", "question", "contradiction", "partial", "discussion",
+                                           "deferral", "hypothetical", "undecided"}:
+        yes_no = "yes" if lean == "accept" else "no"
+    result = functools.partial(Understanding, language=language, lean=lean, types=types, other_types=other,
+                               only=bool(types) and only, yes_no=yes_no)
+    if "undecided" in signals or "discussion" in signals and "decided" not in signals:
+        return Understanding("unclear", language, signals=tuple(sorted(signals | {"lean:" + lean})))
+    if lean == "accept" and "deferral" in signals:
+        return Understanding("unclear", language, signals=tuple(sorted(signals | {"lean:accept"})))
+    doubts = signals & {"condition", "question", "partial", "hypothetical"}
+    if lean == "accept" and hedged_after:
+        doubts.add("contrast")
+    if not strong:
+        doubts.add("weak")
+    if doubts:
+        return result(intent="confirm", signals=tuple(sorted(signals | ({"weak"} if not strong else set()))),
+                      firm=doubts == {"partial"})
+    return result(intent=lean, signals=tuple(sorted(signals)))
+
+
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|aw|fw|fwd|sv|balas|bls)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+
+
+def _subject_answer(subject: str) -> str:
+    """The part of a Subject line that can be an answer: after the last dash or colon ("Re: ... —
+    SETUJU"), or a short subject of its own ("Tolak"); never our own invitation's subject."""
+    subject = _SUBJECT_PREFIX.sub("", subject or "").strip()
+    if not subject:
+        return ""
+    parts = re.split(r"\s[-—–|:]\s|\s[-—–]|[-—–]\s", subject)
+    if len(parts) > 1:
+        tail = parts[-1].strip()
+        return tail if 0 < len(tail.split()) <= 4 else ""
+    return subject if len(subject.split()) <= 3 else ""
+
+
+def intent_of(text: str) -> tuple[Intent, Language | None]:
+    """What the new text of a reply asks for, and in which language: ``understand`` in short."""
+    reading = understand(text)
+    return reading.intent, reading.language
+
+
 _NOISE = re.compile(
     r"\b(?:terima\s*kasih(?:\s+banyak)?(?:\s+atas\s+\w+(?:\s+\w+)?)?(?:nya)?|trima\s*kasih|terimakasih|makasih|"
     r"matur\s+nuwun|thanks?(?:\s+(?:so|very)\s+much)?(?:\s+for\s+(?:the|your)\s+\w+)?|"
@@ -56,12 +440,7 @@ _NOISE = re.compile(
     r"hi|hello|hallo|halo|hai|dear|yth)\b",
     re.I,
 )
-_QUESTION_START = re.compile(
-    r"^(?:apa|apakah|bagaimana|gimana|kenapa|mengapa|kapan|siapa|berapa|dimana|di mana|bisakah|"
-    r"bolehkah|haruskah|perlukah|maksudnya|what|why|how|when|where|who|which|whom|whose|"
-    r"(?:can|could|should|would|will|shall|may|must|do|does|did|is|are|am|was|were|have|has)\s+\w+\s+\w+)\b",
-    re.I,
-)
+
 _HELP_WORDS = {"help", "bantuan", "bantu", "tolong", "minta", "butuh", "perlu", "need", "me", "us",
                "please", "pls", "mohon", "saya", "kami", "i", "we", "info", "informasi"}
 _STATUS_WORDS = {"status", "cek", "check", "lihat", "please", "pls", "mohon", "undangan", "invitation",
@@ -84,111 +463,6 @@ _EN_WORDS = {
 }
 
 
-def _normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.replace("’", "'").replace("‘", "'").replace("`", "'").replace("´", "'")
-    # Emoji, symbols and other punctuation become spaces; sentence punctuation stays.
-    text = "".join(ch if ch.isalnum() or ch in " \n'?,.!;:-" else " " for ch in text)
-    return re.sub(r"[ \t]+", " ", text)
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+(?:['-][^\W_]+)*", text)
-
-
-def _focus_lines(text: str) -> list[str]:
-    """The first lines of the reply that carry words: where people put their answer."""
-    lines = []
-    for line in text.split("\n"):
-        if line.strip():
-            lines.append(line.strip())
-        if len(lines) >= 8:
-            break
-    return lines
-
-
-def _sentences(lines: list[str]) -> list[tuple[str, bool]]:
-    """(sentence, is_question) pairs in order."""
-    out: list[tuple[str, bool]] = []
-    for line in lines:
-        for match in re.finditer(r"[^.!?;]+[.!?;]*", line):
-            piece = match.group(0)
-            body = piece.strip(" .!?;")
-            if not body.strip():
-                if "?" in piece and out:
-                    out[-1] = (out[-1][0], True)
-                continue
-            out.append((body.strip(), "?" in piece))
-    return out
-
-
-_ID_NEGATORS = frozenset(
-    "tidak tdk tak gak ga gk nggak ngga nggk enggak engga ndak belum blm bukan jangan kurang".split()
-)
-_NEGATED_ACCEPT = re.compile(
-    rf"\b({_NEGATORS})\s+(?:[\w']+\s+){{0,2}}?"
-    rf"(?:{_ACCEPT_STRONG['en']}|{_ACCEPT_STRONG['id']}|bisa|mau|ikut|join|connect|want)\b"
-)
-_NEGATED_DECLINE = re.compile(rf"\b(?:{_NEGATORS})\s+(?:{_DECLINE_STRONG['en']}|{_DECLINE_STRONG['id']})\b")
-_DECLINE_RE = {lang: re.compile(rf"\b(?:{words})\b") for lang, words in _DECLINE_STRONG.items()}
-_ACCEPT_RE = {lang: re.compile(rf"\b(?:{words})\b") for lang, words in _ACCEPT_STRONG.items()}
-
-
-def _clause_decision(clause: str) -> tuple[set[str], set[str]]:
-    """The decisions ("accept", "decline", "mixed") a clause expresses, and the languages of
-    the words that expressed them."""
-    decisions: set[str] = set()
-    languages: set[str] = set()
-    rest = f" {clause} "
-    if _NEGATED_DECLINE.search(rest):
-        # "tidak menolak", "not declining": too subtle to act on.
-        return {"mixed"}, languages
-    # Negated acceptance ("tidak setuju", "can't accept", "belum bisa") is a decline.
-    while (match := _NEGATED_ACCEPT.search(rest)) is not None:
-        decisions.add("decline")
-        languages.add("id" if match.group(1).split()[0] in _ID_NEGATORS else "en")
-        rest = rest[: match.start()] + " " + rest[match.end():]
-    for lang, pattern in _DECLINE_RE.items():
-        while (match := pattern.search(rest)) is not None:
-            decisions.add("decline")
-            languages.add(lang)
-            rest = rest[: match.start()] + " " + rest[match.end():]
-    for lang, pattern in _ACCEPT_RE.items():
-        while (match := pattern.search(rest)) is not None:
-            decisions.add("accept")
-            languages.add(lang)
-            rest = rest[: match.start()] + " " + rest[match.end():]
-    meaningful = [w for w in _words(rest) if w not in _FILLERS]
-    weak_accept = [w for w in meaningful if w in _ACCEPT_WEAK["en"] or w in _ACCEPT_WEAK["id"]]
-    weak_decline = [w for w in meaningful if w in _DECLINE_WEAK["en"] or w in _DECLINE_WEAK["id"]]
-    # A bare "yes"/"ya"/"ok"/"no"/"tidak" only counts when it is the whole clause (give or take
-    # "please", "pak", "dong"): "Tidak ada masalah" or "Ok I'll think about it" decide nothing.
-    if meaningful and len(weak_accept) + len(weak_decline) == len(meaningful):
-        for word in weak_accept:
-            decisions.add("accept")
-            languages.add(_language_of_word(word, _ACCEPT_WEAK))
-        for word in weak_decline:
-            decisions.add("decline")
-            languages.add(_language_of_word(word, _DECLINE_WEAK))
-    elif not meaningful and not decisions:
-        # only fillers: "ya" and "sudah" are fillers elsewhere but an answer on their own
-        bare = [w for w in _words(rest) if w in ("ya", "yah")]
-        if bare:
-            decisions.add("accept")
-            languages.add("id")
-    languages.discard("")
-    return decisions, languages
-
-
-def _language_of_word(word: str, table: dict[str, set[str]]) -> str:
-    if word in ("ok", "okay", "okey", "k"):
-        return ""  # used alike in both languages
-    if word in table["id"] and word not in table["en"]:
-        return "id"
-    if word in table["en"] and word not in table["id"]:
-        return "en"
-    return ""
-
 
 def _guess_language(text: str) -> Language | None:
     words = _words(_normalize(text))
@@ -201,19 +475,12 @@ def _guess_language(text: str) -> Language | None:
     return None
 
 
-def _single_language(languages: set[str], text: str) -> Language | None:
-    if languages == {"id"}:
-        return "id"
-    if languages == {"en"}:
-        return "en"
-    return _guess_language(text)
-
 
 def _keyword_request(words: list[str]) -> tuple[Intent, Language | None] | None:
     """HELP / BANTUAN / STATUS, when that is essentially the whole text."""
     if not words or len(words) > 6:
         return None
-    words = [w for w in words if w not in _FILLERS or w in _HELP_WORDS or w in _STATUS_WORDS]
+    words = [w for w in words if w not in lexicon.FILLERS or w in _HELP_WORDS or w in _STATUS_WORDS]
     if set(words) <= _HELP_WORDS and {"help", "bantuan", "bantu", "tolong"} & set(words):
         if {"help", "need", "me", "i", "we", "us", "please", "pls"} & set(words) and not (
             {"bantuan", "bantu", "tolong", "mohon", "saya", "kami", "minta", "butuh", "perlu"} & set(words)
@@ -234,52 +501,7 @@ def _keyword_request(words: list[str]) -> tuple[Intent, Language | None] | None:
     return None
 
 
-def intent_of(text: str) -> tuple[Intent, Language | None]:
-    """What the new text of a reply asks for, and in which language it is written.
 
-    Reads the first lines, where people put their answer ("Setuju.\\n\\nSalam,\\nBudi"). "Terima
-    kasih" is thanks, not acceptance; negations ("tidak setuju", "I can't accept") decline;
-    questions, contradictions ("yes and no") and empty text are unclear."""
-    if not text or not text.strip():
-        return "unclear", None
-    lines = _focus_lines(text)
-    # HELP / STATUS: the first paragraph that says anything (a sign-off may follow it)
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        words = _words(_NOISE.sub(" ", _normalize(paragraph)))
-        if words:
-            request = _keyword_request(words)
-            if request:
-                return request
-            break
-    sentences = _sentences([_normalize(line) for line in lines[:6]])
-    decided: str | None = None
-    decided_languages: set[str] = set()
-    seen_after = 0
-    for sentence, question in sentences[:8]:
-        cleaned = _NOISE.sub(" ", sentence)
-        clauses = [c for c in re.split(r"[,:]| - | but | tapi | tetapi | namun ", cleaned) if c.strip()]
-        decisions: set[str] = set()
-        languages: set[str] = set()
-        for clause in clauses:
-            found, langs = _clause_decision(clause)
-            decisions |= found
-            languages |= langs
-        is_question = question or bool(_QUESTION_START.match(cleaned.strip()))
-        if decided is None:
-            if not decisions:
-                continue
-            if is_question or "mixed" in decisions or len(decisions) > 1:
-                return "unclear", _single_language(languages, text)
-            decided = decisions.pop()
-            decided_languages = languages
-            continue
-        # After the answer: a contradiction makes it unclear; questions and other talk do not.
-        seen_after += 1
-        if seen_after > 3:
-            break
-        if decisions and not is_question and (decisions - {decided}):
-            return "unclear", _single_language(languages | decided_languages, text)
-    if decided is None:
-        return "unclear", _guess_language(" ".join(lines[:6]))
-    intent: Intent = "accept" if decided == "accept" else "decline"
-    return intent, _single_language(decided_languages, " ".join(lines[:3]))
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+(?:['-][^\W_]+)*", text)

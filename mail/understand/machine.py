@@ -78,3 +78,37 @@ def is_auto_reply(msg: bytes | Message, *, envelope_sender: str | None = None) -
             return True
     subject = _header(msg, "subject")
     return bool(_AUTO_SUBJECT.match(subject) or _AUTO_SUBJECT_ANYWHERE.search(subject))
+
+
+# Out-of-office and vacation notices written as plain text, without any header that says so: a
+# marker of absence or of automation, together with a sign that it is a notice (a return date,
+# "urgent matters", "will reply when back"), and no answer of its own.
+_ABSENT = re.compile(
+    r"\b(?:out of (?:the )?office|away from (?:the |my )?(?:office|desk)|on (?:annual |sick |parental |maternity )?"
+    r"(?:leave|vacation|holiday)|currently (?:away|travell?ing|out)|sedang (?:cuti|berlibur|libur|dinas)|"
+    r"(?:sedang )?(?:tidak|tdk) (?:berada )?di kantor|di luar kantor|sedang tidak di tempat)\b",
+    re.I,
+)
+_AUTOMATED = re.compile(
+    r"\b(?:this is an? (?:automated|automatic) (?:response|reply|message|notification)|"
+    r"(?:automated|automatic) (?:response|reply)|auto[- ]?reply|"
+    r"(?:pesan|email|surel) ini (?:adalah )?(?:balasan|jawaban|pesan) otomatis|balasan otomatis|jawaban otomatis|"
+    r"pesan otomatis)\b",
+    re.I,
+)
+_NOTICE = re.compile(
+    r"\b(?:until|till|back on|return(?:ing)? on|will (?:be back|return|respond|reply)|i'?ll (?:be back|respond|reply)|"
+    r"when i (?:return|am back|get back)|limited access|no access|urgent|hingga|sampai|"
+    r"kembali (?:pada|tanggal|ke kantor)|"
+    r"setelah (?:saya )?kembali|mendesak|akses email terbatas|akan (?:saya )?balas|akan dibalas|akan diproses)\b",
+    re.I,
+)
+
+
+def is_automatic_text(text: str) -> bool:
+    """Whether the new text of a reply is an out-of-office, vacation or "we received your mail"
+    notice (in English or Indonesian), told from its words alone."""
+    head = text[:2000]
+    if _AUTOMATED.search(head):
+        return True
+    return bool(_ABSENT.search(head) and _NOTICE.search(head)) and len(head) < 1200

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["bounce", "auto_reply", "human"]
-Intent = Literal["accept", "decline", "help", "status", "unclear"]
+Intent = Literal["accept", "decline", "confirm", "help", "status", "unclear"]
 Language = Literal["en", "id"]
 
 
@@ -31,3 +31,13 @@ class Reading:
     text: str
     intent: Intent
     language: Language | None
+    # For a person's reply (see intent.Understanding): what it leans to, the document types it
+    # names for that and for the opposite, whether the others go the other way, what was seen,
+    # and whether it is a bare yes/no (the answer to a confirmation question).
+    lean: Literal["accept", "decline"] | None = None
+    types: tuple[str, ...] = ()
+    other_types: tuple[str, ...] = ()
+    only: bool = False
+    signals: tuple[str, ...] = ()
+    yes_no: Literal["yes", "no"] | None = None
+    firm: bool = False  # a clear answer whose only doubt is the document types it names
