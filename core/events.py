@@ -30,6 +30,11 @@ class EventKind(enum.StrEnum):
     BOUNCED = "bounced"
     RENEWAL_REQUESTED = "renewal_requested"
     UNSUBSCRIBED = "unsubscribed"
+    # Reading a supplier's email reply (mail/understand): what was read, a confirmation question
+    # sent instead of acting, and the supplier's answer to that question.
+    REPLY_READ = "reply_read"
+    CONFIRMATION_ASKED = "confirmation_asked"
+    CONFIRMATION_ANSWERED = "confirmation_answered"
 
 
 class Via(enum.StrEnum):

@@ -170,6 +170,9 @@ EVENT_LABELS: Mapping[EventKind, Label] = MappingProxyType({
     EventKind.BOUNCED: Label(N_("invitation could not be delivered")),
     EventKind.RENEWAL_REQUESTED: Label(N_("asked for a new invitation")),
     EventKind.UNSUBSCRIBED: Label(N_("asked for no more invitations")),
+    EventKind.REPLY_READ: Label(N_("email reply read")),
+    EventKind.CONFIRMATION_ASKED: Label(N_("asked the supplier to confirm their reply")),
+    EventKind.CONFIRMATION_ANSWERED: Label(N_("supplier answered the confirmation question")),
 })
 
 # Through what a change was made, as people read it (``Event.via``).

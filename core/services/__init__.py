@@ -30,6 +30,7 @@ from tautan.core.services.companies import (
 )
 from tautan.core.services.invitations import (
     accept,
+    answer_types,
     cancel,
     decline,
     expire,
@@ -43,7 +44,15 @@ from tautan.core.services.invitations import (
     unsubscribe,
 )
 from tautan.core.services.reading import history, search
-from tautan.core.services.replies import answer, connections_of
+from tautan.core.services.replies import (
+    PendingConfirmation,
+    answer,
+    answer_confirmation,
+    ask_confirmation,
+    connections_of,
+    pending_confirmation,
+    record_reading,
+)
 from tautan.core.services.requests import (
     approve,
     cancel_request,
@@ -55,7 +64,9 @@ from tautan.core.services.requests import (
 
 __all__ = [
     "INVITATION_TTL", "MAX_MESSAGE_LENGTH", "MAX_NAME_LENGTH", "MAX_PER_PAGE", "REMINDERS", "RENEWAL_REQUEST_INTERVAL",
-    "REQUEST_TTL", "VIAS", "CompanyRef", "accept", "answer", "approve", "cancel", "cancel_request", "connections_of",
+    "REQUEST_TTL", "VIAS", "CompanyRef", "PendingConfirmation", "accept", "answer", "answer_confirmation",
+    "answer_types", "approve", "ask_confirmation", "pending_confirmation", "record_reading", "cancel",
+    "cancel_request", "connections_of",
     "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
     "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",

@@ -387,8 +387,12 @@ def understand(text: str, *, subject: str = "") -> Understanding:
     content = [w for c in clauses for w, k in zip(c.words, c.concepts)
                if w not in lexicon.FILLERS and k not in ("THANKS",)]
     yes_no: Literal["yes", "no"] | None = None
-    if len(content) <= 5 and not signals & {"condition", "question", "contradiction", "partial", "discussion",
-                                           "deferral", "hypothetical", "undecided"}:
+    # A bare yes or no, told by particles ("ya", "ok", "betul", "tidak"), answers a confirmation
+    # question; a decision verb ("setuju", "tolak") is a new answer of its own.
+    particles_only = all(_concept(w) in ("YES", "YESW", "NO", "NEG") for w in decided_by)
+    if particles_only and len(content) <= 5 and not signals & {
+            "condition", "question", "contradiction", "partial", "discussion", "deferral", "hypothetical",
+            "undecided"}:
         yes_no = "yes" if lean == "accept" else "no"
     result = functools.partial(Understanding, language=language, lean=lean, types=types, other_types=other,
                                only=bool(types) and only, yes_no=yes_no)

@@ -195,6 +195,7 @@ def test_a_person_mentioning_absence_is_not_machine_mail(text):
 @pytest.mark.parametrize(("text", "yes_no"), [
     ("ya", "yes"), ("Yes", "yes"), ("betul", "yes"), ("benar", "yes"), ("confirm", "yes"), ("ok", "yes"),
     ("Ya, benar", "yes"), ("tidak", "no"), ("No", "no"), ("Setuju, tapi nanti", None), ("Apa ini?", None),
+    ("Setuju", None), ("Tolak", None),
 ])
 def test_bare_yes_or_no(text, yes_no):
     assert understand(text).yes_no == yes_no
