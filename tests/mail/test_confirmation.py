@@ -43,7 +43,8 @@ def _invite(container, lang: str, types: tuple[str, ...] = ("order", "invoice"))
     return f.invite(uow, types=types, lang=lang)
 
 
-def _reply(invitation, body: str, *, subject: str = "Re: undangan", in_reply_to: str = "") -> EmailMessage:  # noqa: ANN001
+def _reply(invitation, body: str, *, subject: str = "Re: undangan",  # noqa: ANN001
+           in_reply_to: str = "") -> EmailMessage:
     message = EmailMessage()
     message["From"] = f"Ana <{f.EMAIL}>"
     message["To"] = f"connect+{invitation.reply_token}@{DOMAIN}"
@@ -137,7 +138,8 @@ def test_a_confirmation_answered_no_changes_nothing(container, server, worker, s
     assert _outcomes(container)[-1] == "accepted"
 
 
-def test_a_confirmation_expires_with_the_invitation(container, server, worker, smtp_sink, clock) -> None:  # noqa: ANN001
+def test_a_confirmation_expires_with_the_invitation(container, server, worker, smtp_sink,  # noqa: ANN001
+                                                    clock) -> None:
     inbound, port = server
     invitation = _invite(container, "en")
     _send(inbound, port, _reply(invitation, "Sounds good"))
@@ -150,14 +152,16 @@ def test_a_confirmation_expires_with_the_invitation(container, server, worker, s
     assert "expired" in _text(answers[-1])
 
 
-def test_a_partial_answer_connects_only_its_types_after_confirmation(container, server, worker, smtp_sink) -> None:  # noqa: ANN001
+def test_a_partial_answer_connects_only_its_types_after_confirmation(container, server, worker,  # noqa: ANN001
+                                                                     smtp_sink) -> None:
     inbound, port = server
     invitation = _invite(container, "id")
     _send(inbound, port, _reply(invitation, "Setuju untuk faktur saja, pesanan masih manual."))
     assert _outcomes(container) == ["confirmation_asked"]
     [question] = [m for m in _mail_to_supplier(worker, smtp_sink) if m["In-Reply-To"]]
     text = " ".join(_text(question).split())
-    assert "SETUJU untuk faktur dari PT Pelanggan Jaya" in text and "Untuk pesanan, kami membacanya sebagai TOLAK" in text
+    assert "SETUJU untuk faktur dari PT Pelanggan Jaya" in text
+    assert "Untuk pesanan, kami membacanya sebagai TOLAK" in text
     _send(inbound, port, _reply(invitation, "betul"))
     assert _outcomes(container)[-1] == "confirmed_answered_types"
     assert _status(container, invitation) == ("accepted", {"order": "rejected", "invoice": "connected"})
