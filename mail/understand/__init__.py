@@ -21,9 +21,13 @@ API
       this address and tell the inviting admin", and they are never an answer.
     * ``"auto_reply"``: out-of-office and vacation notices, other automatic mail (RFC 3834
       ``Auto-Submitted``, ``X-Autoreply``, ``Precedence: bulk``, mailing-list headers, a null
-      return path, read receipts, successful-delivery DSNs).
+      return path, read receipts, successful-delivery DSNs), and out-of-office notices told from
+      their text alone ("Saya sedang cuti hingga ...", "I am out of the office until ...").
     * ``"human"``: everything else. ``text`` is the new text of the reply (quotes, quoted
-      headers, signatures and "Sent from my iPhone" removed) and ``intent`` what it asks for.
+      headers, signatures and "Sent from my iPhone" removed) and ``intent`` what it asks for
+      (``understand`` in ``intent.py``; the Subject line is read when the body has no new text).
+      ``confirm`` means "leans to ``lean`` but is not sure: ask first"; ``types``,
+      ``other_types``, ``only``, ``signals`` and ``yes_no`` explain the reading.
 
     For machine mail ``text`` is ``""``, ``intent`` ``"unclear"`` and ``language`` ``None``.
 
@@ -39,11 +43,14 @@ mail, ``bounces`` delivery failures; ``verdict`` holds the result types):
 ``trim_reply(text, *, signature=True) -> str``
                                      the new text of a reply; ``signature=False`` keeps
                                      signatures and only removes quoted mail
+``understand(text, *, subject="") -> Understanding``
+                                     the reading of the new text, with its signals
 ``intent_of(text) -> (intent, language)``
-                                     ``intent`` is ``"accept"``, ``"decline"``, ``"help"``,
-                                     ``"status"`` or ``"unclear"``; ``language`` is ``"en"`` or
-                                     ``"id"`` when the words that decided it (or, for unclear
-                                     text, most of its words) are of that language, else None.
+                                     ``intent`` is ``"accept"``, ``"decline"``, ``"confirm"``,
+                                     ``"help"``, ``"status"`` or ``"unclear"``; ``language`` is
+                                     ``"en"`` or ``"id"`` when the words that decided it (or, for
+                                     unclear text, most of its words) are of that language.
+``is_automatic_text(text) -> bool``  an out-of-office or "we received your mail" notice
 
 ``Bounce``: ``recipients`` are the failed addresses in lower case (Original-Recipient before
 Final-Recipient; ``()`` when the notice names none: match it by its envelope then);
@@ -52,8 +59,8 @@ failures, even ones the sending server gave up on (the address may work later);
 ``reason`` is one line of English diagnostic text for the admin (the status code is the stable
 part to translate from).
 
-Known limits: intent is read from the first lines only and needs words (a lone emoji is
-"unclear"); a question or a contradiction near the answer makes it "unclear"; quoted text the
+Known limits: intent is read from the lines above the first closing line (at most 12); a
+lone emoji or slang word is only ever a "confirm"; a contradiction makes it "unclear"; quoted text the
 sender's client did not mark (no "> ", no attribution line, no header block) is taken as new
 text; inline answers between quoted lines are kept, the quoted lines dropped.
 """

@@ -1,4 +1,4 @@
-"""mail/understand.py: machine mail, reply trimming and intent, measured on real samples.
+"""mail/understand/: machine mail, reply trimming and intent, measured on real samples.
 
 Fixtures: tests/fixtures/mail/ (client replies, out-of-office notices and DSNs written for
 tautan, listed in expected.csv) and tests/fixtures/corpora/ (public corpora, with their licenses).
