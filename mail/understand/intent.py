@@ -209,10 +209,11 @@ def _read_clause(clause: _Clause, index: int, signals: set[str]) -> tuple[list[_
         if concept == "NEG" or (concept == "NO" and not _first_content(clause, i)):
             neg = i
             continue
-        if concept in ("ACC", "ACCW", "DEC") and last is not None and i - last <= 3:
+        chained = concept in ("ACC", "ACCW", "DEC") and last is not None and i - last <= 3
+        if chained:  # "belum siap bergabung", "berkenan bergabung": one verb phrase, one decision
             last = i
             continue
-        if concept in ("ACC", "ACCW", "DEC"):
+        if concept in ("ACC", "ACCW", "DEC") or (concept == "YESW" and negated):
             last = i
         if concept in ("ACC", "ACCW"):
             if negated:
@@ -232,7 +233,7 @@ def _read_clause(clause: _Clause, index: int, signals: set[str]) -> tuple[list[_
                     add("decline", True)
             elif not negated:
                 add("decline", False)
-                signals.add("emoji")
+                signals.add("emoji" if word.startswith("emoji") else "lean")
         elif concept == "YESW":
             if negated:
                 add("decline", False, negation=True)
@@ -363,9 +364,15 @@ def understand(text: str, *, subject: str = "") -> Understanding:
     if not leans:
         return Understanding("unclear", language, signals=tuple(sorted(signals)))
     if len(leans) > 1:
+        strong_leans = {d.lean for d in live if d.strong}
         if named["accept"] and named["decline"] and not named["accept"] & named["decline"]:
             signals.add("partial")
             lean: Lean = "accept"
+        elif len(strong_leans) == 1 and signals & {"slang", "emoji"}:
+            # "Ok, tolak aja": the slang acknowledges, the verb answers; still asked back
+            lean = strong_leans.pop()
+            live = [d for d in live if d.lean == lean]
+            signals.add("weak")
         else:
             signals.add("contradiction")
             return Understanding("unclear", language, signals=tuple(sorted(signals)))
@@ -403,7 +410,7 @@ def understand(text: str, *, subject: str = "") -> Understanding:
     doubts = signals & {"condition", "question", "partial", "hypothetical"}
     if lean == "accept" and hedged_after:
         doubts.add("contrast")
-    if not strong:
+    if not strong or "weak" in signals:
         doubts.add("weak")
     if doubts:
         return result(intent="confirm", signals=tuple(sorted(signals | ({"weak"} if not strong else set()))),

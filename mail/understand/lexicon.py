@@ -81,6 +81,7 @@ PHRASES: list[tuple[str, str]] = [
     (r"\b(?:not|tidak|nggak|belum|bukan) (?:sure|tahu|tau|yakin|know|certain)\b", " undecided "),
     (r"\b(?:ga|gak|nggak|tidak|not) (?:decided|diputuskan)\b", " undecided "),
     (r"\bremove us\b|\bhapus kami\b", " unsubscribe "),
+    (r"\b(?:would|had|i'?d|we'?d) rather not\b", " rathernot "),
 ]
 
 # Concepts of surface forms. Indonesian affixed forms are found through their stem (ROOTS below).
@@ -95,7 +96,8 @@ def _add(concept: str, words: str) -> None:
 _add("ACC", "accept accepts accepted accepting agree agrees agreed approve approves approved setuju sepakat "
             "bersedia berkenan proceed dilanjutkan melanjutkan join_in persetujuan "
             "terima")
-_add("DEC", "decline declines declined declining reject rejects rejected rejecting refuse refuses refused "
+_add("DEC", "disagree disagrees disagreed decline declines declined declining reject rejects rejected rejecting "
+            "refuse refuses refused "
             "tolak unsubscribe batal")
 _add("ACCW", "lanjut lanjutkan interested berminat tertarik join joining gabung bergabung ikut connect connected "
              "mau ingin want")
@@ -103,7 +105,7 @@ _add("YES", "yes ya iya betul benar bener absolutely certainly definitely tentu 
 _add("YESW", "ok yesw sip siap boleh monggo mangga gas mantap mantul sure fine alright cool great perfect "
              "baik emojiyes lanjutt")
 _add("NO", "no nope nah")
-_add("DECW", "emojino pass skip")
+_add("DECW", "emojino pass skip rathernot")
 _add("NEG", "not never tidak nggak belum bukan jangan kurang unable")
 _add("OBJ", "keberatan objection object")
 _add("DECIDE", "decided decide memutuskan diputuskan putuskan")

@@ -124,6 +124,9 @@ def test_morphology_and_spelling(text, intent):
     ("not at this time", "decline", "decline"), ("no thank you", "decline", "decline"),
     ("👍", "confirm", "accept"), ("👍🏻", "confirm", "accept"), ("👍🏿", "confirm", "accept"), ("✅", "confirm", "accept"),
     ("👎", "confirm", "decline"), ("❌", "confirm", "decline"),
+    ("We would rather not", "confirm", "decline"), ("Kami belum siap bergabung", "confirm", "decline"),
+    ("Ok tolak aja", "confirm", "decline"), ("Disagree", "decline", "decline"),
+    ("Oke, kami setuju", "accept", "accept"),
 ])
 def test_colloquial_and_emoji(text, intent, lean):
     u = understand(text)
