@@ -209,6 +209,14 @@ def _read_clause(clause: _Clause, index: int, signals: set[str]) -> tuple[list[_
         if concept == "NEG" or (concept == "NO" and not _first_content(clause, i)):
             neg = i
             continue
+        if concept in ("ACC", "ACCW", "DEC", "YES", "NO") and (
+                lexicon.MENTION & set(words[max(0, i - 2):i + 3])):
+            signals.add("mention")  # "the accept button", "tombol setuju", "accept our apologies"
+            neg = None
+            continue
+        if concept == "ACCW" and word in lexicon.MODALS and any(
+                c in ("ACC", "ACCW", "DEC") for c in concepts[i + 1:i + 4]):
+            continue  # "ingin menolak": the verb after the wish decides
         chained = concept in ("ACC", "ACCW", "DEC") and last is not None and i - last <= 3
         if chained:  # "belum siap bergabung", "berkenan bergabung": one verb phrase, one decision
             last = i
@@ -259,7 +267,8 @@ def _read_clause(clause: _Clause, index: int, signals: set[str]) -> tuple[list[_
         elif concept == "UNDECIDED":
             signals.add("undecided")
         elif concept == "DECIDE":
-            signals.add("undecided" if negated else "decided")
+            later = word == "decide" or (i > 0 and words[i - 1] in lexicon.LATER)
+            signals.add("undecided" if negated or later else "decided")
             neg = None
         elif concept == "DISCUSS":
             if clause.marker != "AFTER":
@@ -345,6 +354,9 @@ def understand(text: str, *, subject: str = "") -> Understanding:
         signals |= clause_signals
         if decisions and hypothetical:
             signals.add("hypothetical")  # "Kalau setuju, ...", "before we accept", "Setuju?"
+            continue
+        if decisions and lexicon.ELSEWHERE & set(clause.words):
+            signals.add("elsewhere")  # "we accepted a similar invitation", "menolak undangan serupa"
             continue
         if not decisions and clause.marker == "AND" and live and live[-1].clause == index - 1 and types:
             live[-1].clause = index  # "kami terima untuk faktur dan pesanan": one answer, two types

@@ -112,12 +112,12 @@ _add("DECIDE", "decided decide memutuskan diputuskan putuskan")
 _add("DISCUSS", "discuss discussing consult check checking think review diskusi diskusikan mendiskusikan "
                 "bicarakan membicarakan rundingkan pelajari mempelajari pikirkan pertimbangkan tanya "
                 "tanyakan konsultasikan koordinasikan cek kabari kabarkan mengabari forwarding forwarded "
-                "teruskan")
+                "teruskan require requires required menunggu awaiting pending approval")
 _add("DEFER", "dulu nanti later yet first soon")
 _add("NOW", "now")
 _add("UNDECIDED", "undecided")
-_add("AND", "dan atau and or serta")
-_add("COND", "if unless cond jika kalau apabila bila jikalau seandainya kecuali selama")
+_add("AND", "dan atau and or serta karena because since sebab")
+_add("COND", "whether if unless cond jika kalau apabila bila jikalau seandainya kecuali selama")
 _add("BEFORE", "before sebelum once")
 _add("AFTER", "after setelah sesudah")
 _add("CONTRAST", "but however though although tapi tetapi namun meskipun walaupun walau")
@@ -145,6 +145,17 @@ ROOTS: dict[str, tuple[str, str]] = {
     "timbang": ("DISCUSS", ""), "tanya": ("DISCUSS", ""), "kabar": ("DISCUSS", "kabar"), "berat": ("OBJ", "keberat"),
     "konfirmasi": ("CONFIRMQ", "dikonfirmasi"),
 }
+
+# A decision word next to one of these is mentioned, not meant: "the accept button did not
+# work", "tombol setuju", "accept our apologies".
+MENTION = frozenset("button buttons tombol link tautan page halaman option opsi word kata apologies apology "
+                    "responsibility".split())
+# A decision about something else: "we accepted a similar invitation", "menolak undangan serupa".
+ELSEWHERE = frozenset("similar serupa another other lain lainnya previous sebelumnya last kemarin earlier".split())
+# Wanting is not deciding when a decision word follows: "ingin menolak", "want to accept".
+MODALS = frozenset("mau ingin want wish".split())
+# Before "decide": the decision is someone's to take later ("will decide", "akan memutuskan").
+LATER = frozenset("will akan to would can may must harus perlu yang".split())
 
 # Joining words that make a lean firm: "silakan dihubungkan", "please connect", "happy to join".
 CONNECT_WORDS = frozenset("connect connected join joining gabung bergabung ikut hubungkan dihubungkan "

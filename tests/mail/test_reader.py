@@ -133,6 +133,16 @@ def test_colloquial_and_emoji(text, intent, lean):
     assert (u.intent, u.lean) == (intent, lean), u
 
 
+@pytest.mark.parametrize("text", [
+    "The accept button did not work for me.", "Tombol setuju tidak berfungsi.",
+    "We have accepted a similar invite from another customer.", "Kemarin kami menolak undangan serupa dari PT lain.",
+    "Our CFO will decide whether to accept.", "Accepting this would require approval from HQ.",
+    "Kami sebenarnya ingin menolak, tapi atasan minta setuju.", "Perlu persetujuan direksi dulu",
+])
+def test_mentions_and_other_peoples_decisions_never_act(text):
+    assert understand(text).intent == "unclear"
+
+
 def test_pass_on_to_someone_is_not_a_no():
     assert understand("I will pass this to our finance team").intent == "unclear"
 

@@ -377,7 +377,9 @@ INTENT_TABLE = [
     ("Yes, but not now", "unclear", "en"), ("Undangan sudah kami terima", "unclear", "id"),
     ("Kami tidak menolak", "confirm", "id"), ("👍", "confirm", None),
     ("Kami mau tanya dulu, apakah ada biaya?", "unclear", "id"), ("Please confirm what this is", "unclear", "en"),
-    ("Please accept our apologies, we cannot connect now", "unclear", "en"),
+    # "accept our apologies" is a mention, not an answer; "cannot connect now" is (like "Belum bisa
+    # sekarang" above) a no
+    ("Please accept our apologies, we cannot connect now", "decline", "en"),
     # keywords
     ("HELP", "help", "en"), ("help", "help", "en"), ("I need help", "help", "en"), ("Bantuan", "help", "id"),
     ("BANTUAN", "help", "id"), ("bantuan dong", "help", "id"), ("HELP\n\nSalam,\nAna", "help", "en"),
