@@ -212,10 +212,11 @@ class Inbound:
             self._answer("answer_unclear", sender, lang, invitation, **context)
             return "unclear"
         if plan.outcome == "confirm":
-            if self._answers_left(sender):
-                services.ask_confirmation(self.uow(), reply_token=token, intent=plan.intent, accept=plan.accept,
-                                          decline=plan.decline, text=reading.text, actor=actor, via="email",
-                                          lang=lang, **context)
+            if not self._answers_left(sender):
+                return "confirmation_held_back"  # nothing is pending: a later reply is read afresh
+            services.ask_confirmation(self.uow(), reply_token=token, intent=plan.intent, accept=plan.accept,
+                                      decline=plan.decline, text=reading.text, actor=actor, via="email",
+                                      lang=lang, **context)
             return "confirmation_asked"
         return self._act(plan, sender, token, lang, invitation, context)
 
