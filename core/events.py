@@ -36,6 +36,11 @@ class EventKind(enum.StrEnum):
     CONTACT_ADDED = "contact_added"
     CONTACT_REMOVED = "contact_removed"
     REQUEST_REMINDED = "request_reminded"
+    # Reading a supplier's email reply (mail/understand): what was read, a confirmation question
+    # sent instead of acting, and the supplier's answer to that question.
+    REPLY_READ = "reply_read"
+    CONFIRMATION_ASKED = "confirmation_asked"
+    CONFIRMATION_ANSWERED = "confirmation_answered"
 
 
 class Via(enum.StrEnum):

@@ -175,6 +175,9 @@ EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
     EventKind.CONTACT_ADDED: Label(N_("contact added")),
     EventKind.CONTACT_REMOVED: Label(N_("contact removed")),
     EventKind.REQUEST_REMINDED: Label(N_("supplier told the request is still waiting")),
+    EventKind.REPLY_READ: Label(N_("email reply read")),
+    EventKind.CONFIRMATION_ASKED: Label(N_("asked the supplier to confirm their reply")),
+    EventKind.CONFIRMATION_ANSWERED: Label(N_("supplier answered the confirmation question")),
 })
 
 # Through what a change was made, as people read it (``Event.via``).

@@ -28,7 +28,9 @@ INVITATION_KINDS = ("invitation", "reminder")
 CONFIRMATION_KINDS = ("accepted", "declined")
 # Answers to someone who wrote to us (mail/inbound.py): unclear replies, HELP, STATUS, requests.
 ANSWER_KINDS = ("answer_unclear", "answer_help", "answer_status", "answer_other_sender", "answer_closed",
-                "answer_expired", "request_confirm", "request_unknown")
+                "answer_expired", "request_confirm", "request_unknown", "answer_confirm", "answer_confirm_refused")
+# Answers about how a reply was read (a confirmation question, a refused one): their own template.
+READING_KINDS = ("answer_confirm", "answer_confirm_refused")
 
 # The supplier page's mail: a sign-in link, a customer's decision, a colleague added as a contact.
 SUPPLIER_KINDS = ("sign_in", "decision", "contact_added")
@@ -100,6 +102,8 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
                    else t("You declined the invitation from {customer}", customer=context["customer"]))
         template = "answered"
         context.update(kind=item.kind)
+        if item.payload.get("types"):  # a partial answer: the types it answered, not all of them
+            context["types"] = _type_list(t, item.payload["types"])
 
     message = _headers(item, config, t, now=now, subject=subject,
                        sender_name=t("{customer} via tautan", customer=context["customer"]),
@@ -130,6 +134,9 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
             t("{customer}: {type}, {status}", customer=customer, type=t(DOCUMENT_TYPE_LABELS[code].message_id),
               status=t(STATUS_LABELS[Status(status)].message_id))
             for customer, code, status in payload.get("connections", [])]
+    if item.kind == "answer_confirm":
+        context.update(accept_types=_type_list(t, payload.get("accept")),
+                       decline_types=_type_list(t, payload.get("decline")))
     context.setdefault("button", None)
     context["supplier_page_url"] = supplier_page_url(config.public_base_url)
     original = str(payload.get("original_subject") or "")
@@ -143,7 +150,7 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
                        reply_to=reply_address(invitation.reply_token, config.mail_domain) if invitation else None,
                        auto_submitted="auto-replied")
     _thread(message, item, config, answering=str(payload.get("in_reply_to") or ""))
-    _body(message, t, "answer", subject=subject, **context)
+    _body(message, t, "answer_reading" if item.kind in READING_KINDS else "answer", subject=subject, **context)
     # Automatic answers go out with a null envelope sender (RFC 3834): a bounce of an answer is
     # dropped instead of starting a conversation between two robots, or marking the invitation.
     return Outgoing(message=message, envelope_from="", recipients=(item.recipient,))
@@ -242,6 +249,12 @@ def _compose_supplier(item: OutboxItem, config: MailConfig, *, now: dt.datetime)
         message["References"] = original
     _body(message, t, "supplier", subject=subject, **context)
     return Outgoing(message=message, envelope_from=config.mail_from, recipients=(item.recipient,))
+
+
+def _type_list(t: Translator, codes: object) -> str:
+    """Document type codes as the reader's words, as a list ("invoices and orders")."""
+    known = [c for c in (codes if isinstance(codes, (list, tuple)) else []) if c in DOCUMENT_TYPE_LABELS]
+    return t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in known) if known else ""
 
 
 _BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f\u2028\u2029\x85]+")

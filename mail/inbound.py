@@ -28,7 +28,14 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from tautan.core import inbox, services
-from tautan.core.errors import ConcurrentChange, InvitationClosed, InvitationExpired, NotFound, Unavailable
+from tautan.core.errors import (
+    ConcurrentChange,
+    InvalidInput,
+    InvitationClosed,
+    InvitationExpired,
+    NotFound,
+    Unavailable,
+)
 from tautan.core.lease import Heartbeat
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
@@ -207,29 +214,79 @@ class Inbound:
             return "unknown_token"  # no answer: a guessed or stale address must not make us send mail
         lang = reading.language or invitation.lang
         context = _answer_context(message)
+        actor = f"email:{sender}"
         if not _same_party(sender, invitation.email):
             self._answer("answer_other_sender", sender, lang, invitation, **context)
             return "other_sender"
-        if reading.intent == "help":
+        pending = services.pending_confirmation(self.uow(), reply_token=token)
+        if pending is not None and reading.yes_no is not None:
+            return self._confirmation_answer(pending, reading, sender, token, lang, invitation, context)
+        plan = _plan(reading, invitation)
+        services.record_reading(self.uow(), reply_token=token, outcome=plan.outcome, text=reading.text,
+                                signals=reading.signals, lean=reading.lean, actor=actor, via="email")
+        if plan.outcome == "help":
             self._answer("answer_help", sender, lang, invitation, **context)
             return "help"
-        if reading.intent == "status":
+        if plan.outcome == "status":
             lines = [[c.customer, c.type, c.status] for c in services.connections_of(self.uow(), email=sender)]
             self._answer("answer_status", sender, lang, invitation, connections=lines, **context)
             return "status"
-        if reading.intent == "unclear":
+        if plan.outcome == "unclear":
             self._answer("answer_unclear", sender, lang, invitation, **context)
             return "unclear"
-        act = services.accept if reading.intent == "accept" else services.decline
+        if plan.outcome == "confirm":
+            if not self._answers_left(sender):
+                return "confirmation_held_back"  # nothing is pending: a later reply is read afresh
+            services.ask_confirmation(self.uow(), reply_token=token, intent=plan.intent, accept=plan.accept,
+                                      decline=plan.decline, text=reading.text, actor=actor, via="email",
+                                      lang=lang, **context)
+            return "confirmation_asked"
+        return self._act(plan, sender, token, lang, invitation, context)
+
+    def _confirmation_answer(self, pending: services.PendingConfirmation, reading: Reading, sender: str, token: str,
+                             lang: str, invitation: InvitationView, context: dict[str, object]) -> str:
+        """A bare yes or no to the question "we read your reply as ...": yes acts as read, no changes nothing."""
+        actor = f"email:{sender}"
+        services.record_reading(self.uow(), reply_token=token, outcome=f"confirmation_{reading.yes_no}",
+                                text=reading.text, signals=reading.signals, lean=reading.lean, actor=actor,
+                                via="email")
+        if reading.yes_no == "no":
+            services.answer_confirmation(self.uow(), reply_token=token, confirmed=False, text=reading.text,
+                                         actor=actor, via="email")
+            self._answer("answer_confirm_refused", sender, lang, invitation, **context)
+            return "confirmation_refused"
+        plan = _Plan(pending.intent, pending.intent, pending.accept, pending.decline)
+        outcome = self._act(plan, sender, token, lang, invitation, context)
+        if outcome in ("accepted", "declined", "answered_types"):
+            services.answer_confirmation(self.uow(), reply_token=token, confirmed=True, text=reading.text,
+                                         actor=actor, via="email")
+            return f"confirmed_{outcome}"
+        return outcome
+
+    def _act(self, plan: _Plan, sender: str, token: str, lang: str, invitation: InvitationView,
+             context: dict[str, object]) -> str:
+        actor = f"email:{sender}"
+        open_types = {c.type for c in invitation.connections if c.status == "invited"}
         try:
-            act(self.uow(), reply_token=token, actor=f"email:{sender}", via="email")
+            if plan.accept or plan.decline:
+                if set(plan.accept) | set(plan.decline) >= open_types and not (plan.accept and plan.decline):
+                    plan = _Plan(plan.outcome, "accept" if plan.accept else "decline")  # the whole invitation
+                else:
+                    services.answer_types(self.uow(), reply_token=token, accept=plan.accept, decline=plan.decline,
+                                          actor=actor, via="email")
+                    return "answered_types"
+            act = services.accept if plan.intent == "accept" else services.decline
+            act(self.uow(), reply_token=token, actor=actor, via="email")
         except InvitationClosed:
             self._answer("answer_closed", sender, lang, invitation, **context)
             return "closed"
         except InvitationExpired:
             self._answer("answer_expired", sender, lang, invitation, **context)
             return "expired"
-        return "accepted" if reading.intent == "accept" else "declined"
+        except InvalidInput:  # the types are no longer open (answered meanwhile on the page)
+            self._answer("answer_unclear", sender, lang, invitation, **context)
+            return "unclear"
+        return "accepted" if plan.intent == "accept" else "declined"
 
     def _request(self, message: EmailMessage, reading: Reading, sender: str, slug: str) -> str:
         lang = reading.language or _guess_lang(sender)
@@ -261,16 +318,57 @@ class Inbound:
                      **_answer_context(message))
         return "status"
 
-    def _answer(self, kind: str, recipient: str, lang: str, invitation: InvitationView | None,
-                **payload: object) -> bool:
-        """Queue an answer unless this address has had enough of them lately (loop and abuse guard)."""
+    def _answers_left(self, recipient: str) -> bool:
         if inbox.answers_sent(self.uow(), recipient=recipient, kinds=ANSWER_KINDS,
                               since=dt.timedelta(hours=1)) >= self.limits.answers_per_hour:
             log.info("answer to a sender held back by the rate limit")
             return False
+        return True
+
+    def _answer(self, kind: str, recipient: str, lang: str, invitation: InvitationView | None,
+                **payload: object) -> bool:
+        """Queue an answer unless this address has had enough of them lately (loop and abuse guard)."""
+        if not self._answers_left(recipient):
+            return False
         services.answer(self.uow(), recipient=recipient, kind=kind, lang=lang,
                         invitation_id=invitation.id if invitation else None, **payload)
         return True
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to do with a reply: ``outcome`` (accept, decline, confirm, unclear, help, status), the
+    intent acted on or asked about, and the document types for a partial answer (empty: all)."""
+
+    outcome: str
+    intent: str = ""
+    accept: tuple[str, ...] = ()
+    decline: tuple[str, ...] = ()
+
+
+def _plan(reading: Reading, invitation: InvitationView) -> _Plan:
+    """The reader's verdict applied to this invitation's types: a partial answer names types, and
+    only the invitation's own open ones count ("invoices only" on an invitation for invoices
+    alone is a plain yes; naming only types it does not cover is unclear)."""
+    if reading.intent in ("help", "status", "unclear") or reading.lean is None:
+        return _Plan(reading.intent if reading.intent in ("help", "status") else "unclear")
+    lean = reading.lean
+    covered = [t for t in invitation.types]
+    mine = [t for t in covered if t in reading.types]
+    theirs = [t for t in covered if t in reading.other_types]
+    if reading.types and not mine:
+        return _Plan("unclear")
+    if not reading.types:
+        mine = [t for t in covered if t not in theirs]
+    elif reading.only:
+        theirs = [t for t in covered if t not in mine]
+    accept, decline = (mine, theirs) if lean == "accept" else (theirs, mine)
+    whole = not theirs and set(mine) == set(covered)
+    if reading.intent == "confirm":
+        if reading.firm and whole:  # "kami terima untuk faktur dan pesanan" on exactly those types
+            return _Plan(lean, lean)
+        return _Plan("confirm", lean, tuple(accept), tuple(decline))
+    return _Plan(lean, lean) if whole else _Plan("confirm", lean, tuple(accept), tuple(decline))
 
 
 def _sender(message: EmailMessage) -> str | None:

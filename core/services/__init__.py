@@ -32,6 +32,7 @@ from tautan.core.services.companies import (
 )
 from tautan.core.services.invitations import (
     accept,
+    answer_types,
     cancel,
     decline,
     expire,
@@ -46,7 +47,15 @@ from tautan.core.services.invitations import (
     unsubscribe,
 )
 from tautan.core.services.reading import history, search
-from tautan.core.services.replies import answer, connections_of
+from tautan.core.services.replies import (
+    PendingConfirmation,
+    answer,
+    answer_confirmation,
+    ask_confirmation,
+    connections_of,
+    pending_confirmation,
+    record_reading,
+)
 from tautan.core.services.suppliers import (
     SESSION_TTL,
     SIGN_IN_TTL,
@@ -80,6 +89,7 @@ __all__ = [
     "MAX_MESSAGE_LENGTH",
     "MAX_NAME_LENGTH",
     "MAX_PER_PAGE",
+    "PendingConfirmation",
     "REMINDERS",
     "RENEWAL_REQUEST_INTERVAL",
     "REQUEST_TTL",
@@ -91,8 +101,11 @@ __all__ = [
     "add_contact",
     "allow_test_domains",
     "answer",
+    "answer_confirmation",
     "answer_type",
+    "answer_types",
     "approve",
+    "ask_confirmation",
     "cancel",
     "cancel_request",
     "check_sign_in",
@@ -112,7 +125,9 @@ __all__ = [
     "mark_undeliverable",
     "new_reply_token",
     "normalize_email",
+    "pending_confirmation",
     "reconnect",
+    "record_reading",
     "record_undeliverable",
     "remind",
     "remind_waiting_requests",

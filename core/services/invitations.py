@@ -150,6 +150,48 @@ def decline(uow: UnitOfWork, *, actor: str, via: str, invitation_id: int | None 
                    invitation_id=invitation_id, reply_token=reply_token)
 
 
+def answer_types(uow: UnitOfWork, *, reply_token: str, accept: Sequence[str], decline: Sequence[str], actor: str,
+                 via: str) -> InvitationView:
+    """The supplier answers part of an invitation: the connections of the ``accept`` types become
+    connected, those of the ``decline`` types rejected, the others stay invited. The invitation
+    closes (accepted when any type was accepted, else declined) once no connection is left
+    invited; the supplier gets the usual confirmation naming the types it answered."""
+    accept_codes = set(_type_codes(accept)) if accept else set()
+    decline_codes = set(_type_codes(decline)) if decline else set()
+    if accept_codes & decline_codes:
+        raise InvalidInput(N_("A document type cannot be accepted and declined at once."))
+    with uow:
+        session, now = uow.session, uow.now()
+        invitation = _invitation(session, None, reply_token, lock=True)
+        if invitation.status not in (InvitationStatus.PENDING, InvitationStatus.UNDELIVERABLE):
+            raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
+        if now >= invitation.expires_at:
+            raise InvitationExpired(expired_at=invitation.expires_at)
+        answered: dict[str, list[str]] = {"accepted": [], "declined": []}
+        for connection in invitation.connections:
+            code = connection.document_type.code
+            if connection.status != Status.INVITED or code not in accept_codes | decline_codes:
+                continue
+            action = Action.ACCEPT if code in accept_codes else Action.DECLINE
+            _move(uow, connection, transition(action, connection.status, Side.SUPPLIER), action, actor=actor,
+                  via=via, invitation=invitation, previous=connection.status)
+            answered["accepted" if action == Action.ACCEPT else "declined"].append(code)
+        if not answered["accepted"] and not answered["declined"]:
+            raise InvalidInput(N_("The invitation has no open connection of those document types."))
+        if all(c.status != Status.INVITED for c in invitation.connections):
+            connected = any(c.status == Status.CONNECTED for c in invitation.connections)
+            invitation.status = InvitationStatus.ACCEPTED if connected else InvitationStatus.DECLINED
+            invitation.closed_at = now
+        for kind, codes in answered.items():
+            if codes:
+                uow.enqueue(channel="email", kind=kind, recipient=invitation.email, lang=invitation.lang,
+                            invitation=invitation, types=sorted(codes))
+        session.flush()
+        view = invitation_view(invitation)
+        uow.commit()
+    return view
+
+
 def cancel(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> InvitationView:
     """The customer withdraws an invitation that has not been answered."""
     return _answer(uow, Action.CANCEL, InvitationStatus.CANCELLED, actor=actor, via=via,

@@ -1,6 +1,10 @@
-"""What the email assistant needs to answer someone who wrote to us."""
+"""What the email assistant needs to answer someone who wrote to us, and the record of how it
+read each reply (including the confirmation questions it asked instead of acting)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -11,6 +15,9 @@ from tautan.core.model import (
     Membership,
     Person,
 )
+from tautan.core.events import EventKind
+from tautan.core.model import Event
+from tautan.core.services._base import _invitation, _type_codes, _via
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import (
     ConnectionView,
@@ -42,3 +49,76 @@ def connections_of(uow: UnitOfWork, *, email: str, limit: int = 50) -> list[Conn
         return [connection_view(c) for c in rows]
 
 
+
+
+EXCERPT_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class PendingConfirmation:
+    """A reading tautan asked the supplier to confirm: what it would do, for which types."""
+
+    event_id: int
+    intent: str  # "accept" or "decline"
+    accept: tuple[str, ...]
+    decline: tuple[str, ...]
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
+
+
+def record_reading(uow: UnitOfWork, *, reply_token: str, outcome: str, text: str, signals: Sequence[str],
+                   actor: str, via: str, lean: str | None = None) -> None:
+    """Write how a reply was read into the invitation's history (a short excerpt of what it said),
+    so an admin can see what the supplier wrote and why tautan did or did not act."""
+    with uow:
+        invitation = _invitation(uow.session, None, reply_token)
+        uow.record(EventKind.REPLY_READ, actor=actor, via=_via(via), customer=invitation.customer,
+                   supplier=invitation.supplier, invitation=invitation, outcome=outcome, lean=lean,
+                   signals=list(signals)[:20], excerpt=_excerpt(text))
+        uow.commit()
+
+
+def ask_confirmation(uow: UnitOfWork, *, reply_token: str, intent: str, accept: Sequence[str],
+                     decline: Sequence[str], text: str, actor: str, via: str, lang: str,
+                     **payload: object) -> None:
+    """Instead of acting on a reply tautan is not sure of, keep the reading as the invitation's
+    pending confirmation and queue the question to the supplier ("answer_confirm"), in one commit."""
+    if intent not in ("accept", "decline"):
+        raise ValueError(f"a confirmation is for accept or decline, not {intent!r}")
+    accept_codes, decline_codes = _type_codes(accept) if accept else [], _type_codes(decline) if decline else []
+    with uow:
+        invitation = _invitation(uow.session, None, reply_token)
+        uow.record(EventKind.CONFIRMATION_ASKED, actor=actor, via=_via(via), customer=invitation.customer,
+                   supplier=invitation.supplier, invitation=invitation, intent=intent, accept=accept_codes,
+                   decline=decline_codes, excerpt=_excerpt(text))
+        uow.enqueue(channel="email", kind="answer_confirm", recipient=invitation.email, lang=lang,
+                    invitation=invitation, intent=intent, accept=accept_codes, decline=decline_codes, **payload)
+        uow.commit()
+
+
+def pending_confirmation(uow: UnitOfWork, *, reply_token: str) -> PendingConfirmation | None:
+    """The invitation's latest confirmation question, unless the supplier already answered it."""
+    with uow:
+        invitation = _invitation(uow.session, None, reply_token)
+        latest = uow.session.scalars(
+            select(Event).where(Event.invitation_id == invitation.id,
+                                Event.kind.in_((EventKind.CONFIRMATION_ASKED, EventKind.CONFIRMATION_ANSWERED)))
+            .order_by(Event.id.desc()).limit(1)).first()
+        if latest is None or latest.kind != EventKind.CONFIRMATION_ASKED:
+            return None
+        details = latest.details or {}
+        return PendingConfirmation(latest.id, str(details.get("intent")), tuple(details.get("accept") or ()),
+                                   tuple(details.get("decline") or ()))
+
+
+def answer_confirmation(uow: UnitOfWork, *, reply_token: str, confirmed: bool, text: str, actor: str,
+                        via: str) -> None:
+    """Close the pending confirmation question: confirmed (the caller has acted) or refused."""
+    with uow:
+        invitation = _invitation(uow.session, None, reply_token)
+        uow.record(EventKind.CONFIRMATION_ANSWERED, actor=actor, via=_via(via), customer=invitation.customer,
+                   supplier=invitation.supplier, invitation=invitation, confirmed=confirmed, excerpt=_excerpt(text))
+        uow.commit()

@@ -415,6 +415,7 @@ OUTCOMES = {  # what the pipeline does with each kind of message
     ("human", "unclear"): {"unclear", "other_sender"},
     ("human", "help"): {"help", "other_sender"},
     ("human", "status"): {"status", "other_sender"},
+    ("human", "confirm"): {"confirmation_asked", "other_sender"},
 }
 
 

@@ -1,4 +1,4 @@
-"""mail/understand.py: machine mail, reply trimming and intent, measured on real samples.
+"""mail/understand/: machine mail, reply trimming and intent, measured on real samples.
 
 Fixtures: tests/fixtures/mail/ (client replies, out-of-office notices and DSNs written for
 tautan, listed in expected.csv) and tests/fixtures/corpora/ (public corpora, with their licenses).
@@ -334,24 +334,26 @@ def test_talon_replies_with_signature_removed():
 # ---------------------------------------------------------------------------------------------
 # Intent
 
+# Slang, a bare "ok", emoji, a lean or a question beside the answer are asked back ("confirm")
+# instead of acted on (issue: a confirmation step instead of a guess).
 INTENT_TABLE = [
     # English: accept
     ("accept", "accept", "en"), ("Accepted.", "accept", "en"), ("yes", "accept", "en"), ("Yes!", "accept", "en"),
-    ("approve", "accept", "en"), ("I agree", "accept", "en"), ("ok", "accept", None), ("Okay 👍", "accept", None),
+    ("approve", "accept", "en"), ("I agree", "accept", "en"), ("ok", "confirm", None), ("Okay 👍", "confirm", None),
     ("confirm", "accept", "en"), ("I accept", "accept", "en"), ("We approve", "accept", "en"),
     ("We accept the invitation, thank you.", "accept", "en"), ("Yes please", "accept", "en"),
-    ("Sure, sounds good", "accept", "en"), ("No problem, we accept", "accept", "en"),
+    ("Sure, sounds good", "confirm", "en"), ("No problem, we accept", "accept", "en"),
     ("Hi,\n\nThanks for the invitation.\n\nYes, we accept.\n\nRegards,\nAna", "accept", "en"),
-    ("Yes. Is there a fee?", "accept", "en"),
+    ("Yes. Is there a fee?", "confirm", "en"),
     # Indonesian: accept
     ("setuju", "accept", "id"), ("Setuju.\n\nSalam,\nBudi", "accept", "id"), ("terima", "accept", "id"),
-    ("Diterima", "accept", "id"), ("ya", "accept", "id"), ("Iya", "accept", "id"), ("oke", "accept", "id"),
-    ("Baik", "accept", "id"), ("Saya setuju", "accept", "id"), ("Kami setuju", "accept", "id"),
+    ("Diterima", "accept", "id"), ("ya", "accept", "id"), ("Iya", "accept", "id"), ("oke", "confirm", "id"),
+    ("Baik", "confirm", "id"), ("Saya setuju", "accept", "id"), ("Kami setuju", "accept", "id"),
     ("Setuju, terima kasih", "accept", "id"), ("Terima kasih, kami setuju", "accept", "id"),
-    ("oke siap", "accept", "id"), ("Ya, setuju 👍", "accept", "id"), ("SETUJU!!!", "accept", "id"),
-    ("Baik, kami terima.", "accept", "id"), ("ya setuju", "accept", "id"), ("Saya mau", "accept", "id"),
+    ("oke siap", "confirm", "id"), ("Ya, setuju 👍", "accept", "id"), ("SETUJU!!!", "accept", "id"),
+    ("Baik, kami terima.", "accept", "id"), ("ya setuju", "accept", "id"), ("Saya mau", "confirm", "id"),
     ("Halo Bapak/Ibu,\nKami setuju untuk terhubung.\nSalam", "accept", "id"),
-    ("Setuju. Kapan mulai?", "accept", "id"),
+    ("Setuju. Kapan mulai?", "confirm", "id"),
     # English: decline
     ("decline", "decline", "en"), ("Reject", "decline", "en"), ("no", "decline", "en"),
     ("No thanks", "decline", "en"), ("No, thank you.", "decline", "en"), ("I can't accept this", "decline", "en"),
@@ -373,9 +375,11 @@ INTENT_TABLE = [
     ("   \n ", "unclear", None), ("Ok I'll think about it", "unclear", "en"),
     ("Tidak ada masalah dengan kami, tapi kami pelajari dulu", "unclear", "id"),
     ("Yes, but not now", "unclear", "en"), ("Undangan sudah kami terima", "unclear", "id"),
-    ("Kami tidak menolak", "unclear", "id"), ("👍", "unclear", None),
+    ("Kami tidak menolak", "confirm", "id"), ("👍", "confirm", None),
     ("Kami mau tanya dulu, apakah ada biaya?", "unclear", "id"), ("Please confirm what this is", "unclear", "en"),
-    ("Please accept our apologies, we cannot connect now", "unclear", "en"),
+    # "accept our apologies" is a mention, not an answer; "cannot connect now" is (like "Belum bisa
+    # sekarang" above) a no
+    ("Please accept our apologies, we cannot connect now", "decline", "en"),
     # keywords
     ("HELP", "help", "en"), ("help", "help", "en"), ("I need help", "help", "en"), ("Bantuan", "help", "id"),
     ("BANTUAN", "help", "id"), ("bantuan dong", "help", "id"), ("HELP\n\nSalam,\nAna", "help", "en"),
@@ -614,7 +618,7 @@ def _check_never_raises(raw: bytes) -> None:
     reading = read(raw)
     assert isinstance(reading, Reading)
     assert reading.kind in ("bounce", "auto_reply", "human")
-    assert reading.intent in ("accept", "decline", "help", "status", "unclear")
+    assert reading.intent in ("accept", "decline", "confirm", "help", "status", "unclear")
     assert reading.language in ("en", "id", None)
     msg = parse(raw)
     find_bounce(msg)
