@@ -16,6 +16,7 @@ from tautan.core.views import (
     EVENT_LABELS,
     INVITATION_STATUS_LABELS,
     VIA_LABELS,
+    actor_text,
     ConnectionView,
     EventView,
     InvitationView,
@@ -75,6 +76,6 @@ def event_line(t: Translator, e: EventView) -> str:
     kind_type = e.details.get("type")
     if kind_type:
         what = t("{event} ({type})", event=what, type=t(DOCUMENT_TYPE_LABELS[kind_type].message_id))
-    return t("{at} · {event} · by {actor} via {via}", at=t.datetime(e.at, format="short"), event=what,
-             actor=e.actor, via=t(VIA_LABELS.get(e.via, e.via)))
+    return t("{at} · {event} · by {actor} via {via}", at=t.moment(e.at), event=what,
+             actor=actor_text(t, e.actor), via=t(VIA_LABELS.get(e.via, e.via)))
 
