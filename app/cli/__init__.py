@@ -35,7 +35,7 @@ def build_cli(t: Translator) -> click.Group:
     """The whole command line, its texts in the reader's language; each area adds its commands."""
     tools = kit(t)
 
-    @click.group(cls=tools.group_class, help=t("tautan connects customers with their suppliers, from Slack and email."))
+    @click.group(cls=tools.group_class, help=t("Tautan connects customers with their suppliers, from Slack and email."))
     @click.option("--lang", "_lang", type=tools.lang_choice, help=t("Language of the output (en or id)."))
     @click.pass_context
     def cli(ctx: click.Context, _lang: str | None) -> None:

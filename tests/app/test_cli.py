@@ -71,7 +71,7 @@ def test_invite_list_show_accept(run: Run) -> None:
     assert shown["status"] == "accepted"
     assert [h["kind"] for h in shown["history"]] == ["invited", "invited", "accepted", "accepted"]
     text = run("show", str(invitation["id"]), "--lang", "id")
-    assert "Riwayat:" in text and "diterima (pesanan)" in text and "melalui baris perintah" in text
+    assert "Riwayat:" in text and "disetujui (pesanan)" in text and "melalui baris perintah" in text
 
     run("cancel", str(invitation["id"]), code=1)
     assert run.err.strip() == "This invitation is already closed: accepted."
@@ -86,7 +86,7 @@ def test_invite_list_show_accept(run: Run) -> None:
     (["invite", "a@b.co.id", "--customer", "PT A", "--types", "receipt"],
      "Unknown document type receipt. Known types: catalog, order, and invoice.",
      "Jenis dokumen receipt tidak dikenal. Jenis yang tersedia: catalog, order, dan invoice."),
-    (["show", "999"], "There is no invitation with id 999.", "Tidak ada undangan dengan id 999."),
+    (["show", "999"], "There is no invitation with id 999.", "Tidak ada undangan dengan ID 999."),
     (["company", "add", "PT A"], "A company named PT A already exists.", "Perusahaan bernama PT A sudah ada."),
 ])
 def test_user_errors_are_one_localized_line(run: Run, argv: list[str], english: str, indonesian: str) -> None:
@@ -165,7 +165,7 @@ def test_resend_and_worker(run: Run, tmp_path) -> None:  # noqa: ANN001
     invitation = run.json("invite", "ana@pt-maju.co.id", "--customer", "PT A")
     assert "sent 1," in run("worker", "--once")
     assert "will be sent again" in run("resend", str(invitation["id"]))
-    assert "terkirim 1," in run("--lang", "id", "worker", "--once")
+    assert "terkirim: 1 ·" in run("--lang", "id", "worker", "--once")
     assert len(list((tmp_path / "sent-mail" / "new").iterdir())) == 2
 
 
