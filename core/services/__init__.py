@@ -26,6 +26,7 @@ from tautan.core.services.companies import (
     create_company,
     get_company,
     get_company_by_slug,
+    list_companies,
     set_company_locale,
 )
 from tautan.core.services.invitations import (
@@ -42,7 +43,7 @@ from tautan.core.services.invitations import (
     resend,
     unsubscribe,
 )
-from tautan.core.services.reading import history, search
+from tautan.core.services.reading import get_connection, history, search
 from tautan.core.services.replies import answer, connections_of
 from tautan.core.services.requests import (
     approve,
@@ -57,7 +58,7 @@ __all__ = [
     "INVITATION_TTL", "MAX_MESSAGE_LENGTH", "MAX_NAME_LENGTH", "MAX_PER_PAGE", "REMINDERS", "RENEWAL_REQUEST_INTERVAL",
     "REQUEST_TTL", "VIAS", "CompanyRef", "accept", "answer", "approve", "cancel", "cancel_request", "connections_of",
     "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
-    "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
+    "get_connection", "get_invitation", "history", "list_companies", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",
     "set_company_locale", "unsubscribe",
 ]
