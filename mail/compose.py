@@ -96,7 +96,7 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
                    if reminder else t("Invitation from {customer}: send {types} electronically",
                                       customer=context["customer"], types=plural))
         template = "invitation"
-        context.update(reminder=reminder, types=plural, inviter_line=inviter_line(t, invitation),
+        context.update(reminder=reminder, types=plural,
                        preheader=t("{customer} invites {supplier} to exchange {types} electronically. "
                                    "Free for suppliers.", customer=context["customer"],
                                    supplier=context["supplier"], types=plural))
@@ -213,6 +213,7 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
         "email": invitation.email,
         "message": invitation.message,
         "inviter_name": inviter(invitation)[0],
+        "inviter_line": inviter_line(t, invitation),
         "types": t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in invitation.types),
         "expires": t.date(invitation.expires_at),
         "accept_url": invitation_url(config.public_base_url, config.secret_keys, invitation.id,

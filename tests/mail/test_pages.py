@@ -167,6 +167,8 @@ def test_accept_connects_and_redirects_to_the_result(client: TestClient, uow: Un
     result = client.get(response.headers["location"])
     assert result.status_code == 200
     assert f"You are now connected with {factories.CUSTOMER} for these documents: catalog and invoice." in result.text
+    assert "What happens next" in result.text
+    assert f"please contact {factories.CUSTOMER} directly" in result.text  # a Slack inviter has no address here
     assert "<form" not in result.text and 'value="accept"' not in result.text
 
 
@@ -371,6 +373,10 @@ def test_an_expired_invitation_offers_a_renewal_once(client: TestClient, uow: Un
         renewed = client.post(page_url(invitation) + "/renew", data={"csrf": csrf})
         assert renewed.status_code == 200
         assert f"We have told {factories.CUSTOMER} that you would like a new invitation." in renewed.text
+        assert "You asked on Apr 2, 2026." in renewed.text  # the day of the first request, not of this one
+        clock.advance(hours=2)
+    again = client.get(page_url(invitation))
+    assert f"You asked {factories.CUSTOMER} for a new invitation on Apr 2, 2026." in again.text
     assert kinds(uow, invitation)["renewal_requested"] == 1
     assert current(uow, invitation).status == "pending"
 
@@ -517,7 +523,7 @@ def test_unsubscribe_post_suppresses_the_customer(client: TestClient, uow: UnitO
     again = client.post(unsubscribe_link(invitation), data={"csrf": csrf})
 
     assert response.status_code == again.status_code == 200
-    assert "Invitations stopped" in response.text
+    assert "Invitations stopped" in response.text and "You asked on Mar 2, 2026." in response.text
     assert kinds(uow, invitation)["unsubscribed"] == 1
     with pytest.raises(Suppressed):
         factories.invite(uow, types=("order",))
