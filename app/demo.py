@@ -48,7 +48,8 @@ def run_demo(container: Container, t: Translator, *, serve: bool = True) -> None
     invitation = services.invite(uow(), customer=DEMO_CUSTOMER, unit=DEMO_UNIT, email=email,
                                  types=["order", "invoice"], supplier_name=f"{DEMO_SUPPLIER} {run}", lang=DEMO_LANG,
                                  # The supplier reads the message: in the invitation's language, not the operator's.
-                                 message=translator(DEMO_LANG)(N_("We would like to receive your invoices electronically.")),
+                                 message=translator(DEMO_LANG)(
+                                     N_("We would like to receive your invoices electronically.")),
                                  actor=ACTOR, via="cli")
     link = invitation_url(settings.public_base_url, settings.secret_keys, invitation.id, invitation.reply_token)
     click.echo("  " + t("Invitation {id} to {email}, in Indonesian, expires {date}.", id=invitation.id,

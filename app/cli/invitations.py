@@ -23,7 +23,8 @@ def register(cli: click.Group, kit: Kit) -> None:
 
     @cli.command(help=t("Invite a supplier contact to connect."))
     @click.argument("email")
-    @click.option("--customer", required=True, metavar=t("NAME"), help=t("The inviting customer company (name or slug)."))
+    @click.option("--customer", required=True, metavar=t("NAME"),
+                  help=t("The inviting customer company (name or slug)."))
     @click.option("--unit", metavar=t("NAME"), help=t("The unit of the customer that invites."))
     @click.option("--types", default="invoice", show_default=True, metavar="catalog,order,invoice",
                   help=t("Document types, separated by commas."))
@@ -52,7 +53,8 @@ def register(cli: click.Group, kit: Kit) -> None:
     @cli.command("import", help=t("Invite many suppliers from a CSV file: email, supplier name, types, language, "
                                   "message (a header row names the columns; only email is required)."))
     @click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--customer", required=True, metavar=t("NAME"), help=t("The inviting customer company (name or slug)."))
+    @click.option("--customer", required=True, metavar=t("NAME"),
+                  help=t("The inviting customer company (name or slug)."))
     @click.option("--unit", metavar=t("NAME"), help=t("The unit of the customer that invites."))
     @click.option("--types", default="invoice", show_default=True, metavar="catalog,order,invoice",
                   help=t("Document types when a row names none."))

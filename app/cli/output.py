@@ -21,10 +21,10 @@ from tautan.core.views import (
     EVENT_LABELS,
     INVITATION_STATUS_LABELS,
     VIA_LABELS,
-    actor_text,
     ConnectionView,
     EventView,
     InvitationView,
+    actor_text,
 )
 
 

@@ -58,7 +58,8 @@ __all__ = [
     "INVITATION_TTL", "MAX_MESSAGE_LENGTH", "MAX_NAME_LENGTH", "MAX_PER_PAGE", "REMINDERS", "RENEWAL_REQUEST_INTERVAL",
     "REQUEST_TTL", "VIAS", "CompanyRef", "accept", "answer", "approve", "cancel", "cancel_request", "connections_of",
     "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
-    "get_connection", "get_invitation", "history", "list_companies", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
+    "get_connection", "get_invitation", "history", "invite", "list_companies", "mark_undeliverable",
+    "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",
     "set_company_locale", "unsubscribe",
 ]

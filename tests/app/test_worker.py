@@ -88,7 +88,8 @@ def test_the_invitation_email(container, worker, smtp_sink) -> None:  # noqa: AN
         assert "Mohon bergabung sebelum akhir bulan." in part
         assert "1 April 2026" in part
         assert "SETUJU" in part and "TOLAK" in part
-    assert message["Subject"] == "Undangan dari PT Pelanggan Jaya / Keuangan: kirim pesanan dan faktur secara elektronik"
+    assert message["Subject"] == ("Undangan dari PT Pelanggan Jaya / Keuangan: "
+                                  "kirim pesanan dan faktur secara elektronik")
 
 
 def test_english_invitation(container, worker, smtp_sink) -> None:  # noqa: ANN001
