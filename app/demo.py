@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from tautan.core import services
 from tautan.core.errors import NotFound
-from tautan.core.i18n import Translator
+from tautan.core.i18n import N_, Translator, translator
 from tautan.core.model import Role, Status
 from tautan.core.transitions import STATUS_LABELS
 from tautan.core.views import DOCUMENT_TYPE_LABELS
@@ -20,6 +20,7 @@ from tautan.worker import Worker
 DEMO_CUSTOMER = "PT Contoh Pembeli"
 DEMO_UNIT = "Keuangan"
 DEMO_SUPPLIER = "PT Maju Jaya"
+DEMO_LANG = "id"  # the invitation is Indonesian whatever language the operator reads
 ACTOR = "cli:demo"
 
 
@@ -45,8 +46,10 @@ def run_demo(container: Container, t: Translator, *, serve: bool = True) -> None
 
     step(t("The unit invites a supplier for orders and invoices"))
     invitation = services.invite(uow(), customer=DEMO_CUSTOMER, unit=DEMO_UNIT, email=email,
-                                 types=["order", "invoice"], supplier_name=f"{DEMO_SUPPLIER} {run}", lang="id",
-                                 message=t("We would like to receive your invoices electronically."),
+                                 types=["order", "invoice"], supplier_name=f"{DEMO_SUPPLIER} {run}", lang=DEMO_LANG,
+                                 # The supplier reads the message: in the invitation's language, not the operator's.
+                                 message=translator(DEMO_LANG)(
+                                     N_("We would like to receive your invoices electronically.")),
                                  actor=ACTOR, via="cli")
     link = invitation_url(settings.public_base_url, settings.secret_keys, invitation.id, invitation.reply_token)
     click.echo("  " + t("Invitation {id} to {email}, in Indonesian, expires {date}.", id=invitation.id,

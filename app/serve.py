@@ -91,7 +91,7 @@ def run_all(container: Container, *, host: str, port: int, t: Translator) -> Non
     from tautan.bot.socket_mode import start_socket_mode
 
     socket_mode = start_socket_mode(container)
-    click.echo(t("tautan is running at {url} (worker: {transport}; email in: {host}:{port}). Press Ctrl+C to stop.",
+    click.echo(t("Tautan is running at {url} (worker: {transport}; email in: {host}:{port}). Press Ctrl+C to stop.",
                  url=container.settings.public_base_url, transport=worker.transport.description,
                  host=smtp[0].hostname, port=smtp[0].port))
     try:

@@ -34,12 +34,13 @@ def create_app(container: Container) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         *pages.routes(container),
         *supplier_pages.routes(container),
+        pages.home_route(container),
     ]
     if container.slack_app is not None:  # POST /slack/events, GET /slack/install, /slack/oauth_redirect
         from tautan.bot import web as slack_web
 
         routes += slack_web.routes(container.slack_app)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: pages.not_found_handler(container)})
     app.state.container = container
     return app
 

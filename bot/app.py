@@ -178,7 +178,7 @@ def _installed(deps: Deps) -> Callable[[SuccessArgs], BoltResponse]:
         deps.store.save_user(workspace.id, installation.user_id, granted_admin=True, granted_by="install")
         t = translator(deps.default_locale)
         return BoltResponse(status=200, headers={"Content-Type": "text/html; charset=utf-8"},
-                            body=_page(t("tautan is installed"), t("Type /connect in Slack to begin.")))
+                            body=_page(t("Tautan is installed"), t("Type /connect in Slack to begin.")))
 
     return success
 

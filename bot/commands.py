@@ -58,8 +58,8 @@ HELP = (
 CHANNEL_SET = N_("This channel will now receive the notices of {company}: answers from suppliers, requests, "
                  "bounces and expired invitations.")
 COMPANY_LANG_SET = N_("Notices in the channel will now be in {language}.")
-USER_LANG_SET = N_("You will now see tautan in {language}.")
-USER_LANG_RESET = N_("You will see tautan in the language of your Slack settings.")
+USER_LANG_SET = N_("You will now see Tautan in {language}.")
+USER_LANG_RESET = N_("You will see Tautan in the language of your Slack settings.")
 
 
 @contextmanager
@@ -245,7 +245,7 @@ def help_message(t: Translator, *, unknown: str | None = None) -> dict[str, Any]
         blocks.append(b.section(b.escape(t("There is no command {name}. This is what /connect can do:",
                                            name=unknown[:50]))))
     else:
-        blocks.append(b.section(b.escape(t("tautan connects your company with its suppliers. This is what "
+        blocks.append(b.section(b.escape(t("Tautan connects your company with its suppliers. This is what "
                                            "/connect can do:"))))
     blocks += b.sections(f"• {b.escape(line)}" for line in lines)  # `<invitation id>` is text, not a link
     return b.message(b.escape(t("This is what /connect can do.")), blocks)
@@ -418,10 +418,10 @@ def _lang(asked: Asked) -> None:
     if not args:
         user = store.user(who.workspace.id, who.user_id)
         if user is not None and user.lang_override:
-            text = t("You see tautan in {language}. Change it with /connect lang en or /connect lang id.",
+            text = t("You see Tautan in {language}. Change it with /connect lang en or /connect lang id.",
                      language=modal.language_name(t, who.locale))
         else:
-            text = t("You see tautan in {language}, the language of your Slack settings. Change it with "
+            text = t("You see Tautan in {language}, the language of your Slack settings. Change it with "
                      "/connect lang en or /connect lang id.", language=modal.language_name(t, who.locale))
         asked.reply(b.escape(text))
         return
@@ -443,7 +443,7 @@ def _admin(asked: Asked) -> None:
         admins = list(dict.fromkeys([*([who.workspace.installer_user_id] if who.workspace.installer_user_id else []),
                                      *store.admins(who.workspace.id)]))
         if admins:
-            text = t("Admins added in tautan: {users}. Slack workspace admins and owners are admins too.",
+            text = t("Admins added in Tautan: {users}. Slack workspace admins and owners are admins too.",
                      users=t.list(f"<@{u}>" for u in admins))
         else:
             text = t("No one has been added as an admin yet. Slack workspace admins and owners are admins.")

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -87,6 +87,15 @@ class Translator:
 
     def datetime(self, value: dt.datetime, format: str = "medium", tzinfo: Any = None) -> str:
         return format_datetime(value, format=format, tzinfo=tzinfo, locale=self.locale)
+
+    def moment(self, value: dt.datetime) -> str:
+        """A point in time nobody can misread: "1 Des 2026 10.31 UTC", "Dec 1, 2026, 10:31 AM UTC".
+
+        Babel's medium date with a short time (its medium datetime carries seconds) and the zone."""
+        pattern = str(Locale.parse(self.locale).datetime_formats["medium"])
+        text = pattern.replace("{1}", format_date(value, "medium", locale=self.locale)).replace(
+            "{0}", format_time(value, "short", locale=self.locale))
+        return f"{text} {value.tzname() or 'UTC'}"
 
     def number(self, value: float | int) -> str:
         return format_decimal(value, locale=self.locale)

@@ -225,6 +225,9 @@ class Invitation(Base):
     lang: Mapped[str] = mapped_column(String(8))
     message: Mapped[str | None] = mapped_column(Text)
     inviter: Mapped[str] = mapped_column(String(200))
+    # How the supplier reads and reaches the inviter; the actor id above is never shown.
+    inviter_name: Mapped[str | None] = mapped_column(String(200))
+    inviter_email: Mapped[str | None] = mapped_column(String(320))
     reply_token: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime]

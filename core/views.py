@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from tautan.core.events import EventKind, Via
-from tautan.core.i18n import N_, Label
+from tautan.core.i18n import N_, Label, Translator
 from tautan.core.model import Company, Connection, Event, Invitation, InvitationStatus
 
 T = TypeVar("T")
@@ -64,6 +64,8 @@ class InvitationView:
     connections: tuple[ConnectionView, ...]
     created: bool = True
     added_types: tuple[str, ...] = ()
+    inviter_name: str | None = None
+    inviter_email: str | None = None
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -127,7 +129,8 @@ def invitation_view(invitation: Invitation, *, created: bool = True,
         last_sent_at=invitation.last_sent_at,
         reminders_sent=invitation.reminders_sent,
         connections=tuple(connection_view(c) for c in invitation.connections),
-        created=created, added_types=added_types)
+        created=created, added_types=added_types,
+        inviter_name=invitation.inviter_name, inviter_email=invitation.inviter_email)
 
 
 def event_view(event: Event) -> EventView:
@@ -150,6 +153,13 @@ DOCUMENT_TYPE_LABELS: Mapping[str, Label] = MappingProxyType({
     "catalog": Label(N_("catalog")),
     "order": Label(N_("order")),
     "invoice": Label(N_("invoice")),
+})
+
+# The same types as a kind of document in general ("exchange orders and invoices").
+DOCUMENT_TYPE_PLURAL_LABELS: Mapping[str, Label] = MappingProxyType({
+    "catalog": Label(N_("catalogs")),
+    "order": Label(N_("orders")),
+    "invoice": Label(N_("invoices")),
 })
 
 EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
@@ -185,6 +195,22 @@ VIA_LABELS: Mapping[str, str] = MappingProxyType({
     Via.CLI: N_("command line"),
     Via.SLACK: N_("Slack"),
     Via.EMAIL: N_("email"),
-    Via.LINK: N_("link"),
-    Via.SYSTEM: N_("tautan itself"),
+    Via.LINK: N_("email link"),
+    Via.SYSTEM: N_("Tautan itself"),
 })
+
+
+def actor_text(t: Translator, actor: str) -> str:
+    """Who did something, as a person reads it: a name or an address, never the raw actor id.
+
+    ``email:ana@pt-maju.co.id`` → ``ana@pt-maju.co.id``; ``cli:ana`` → ``ana``; ``system`` →
+    Tautan. A Slack actor without a name here reads "a Slack user" (the Slack adapter shows a
+    mention instead)."""
+    kind, _, who = actor.partition(":")
+    if kind == "system" and not who:
+        return t("Tautan")
+    if kind == "slack":
+        return t("a Slack user")
+    if kind in ("email", "cli") and who:
+        return who
+    return t("someone")

@@ -16,7 +16,12 @@ from tautan.core.i18n import Translator, translator
 from tautan.core.outbox import OutboxItem
 from tautan.core.model import InvitationStatus, Status
 from tautan.core.transitions import STATUS_LABELS
-from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
+from tautan.core.views import (
+    DOCUMENT_TYPE_LABELS,
+    DOCUMENT_TYPE_PLURAL_LABELS,
+    INVITATION_STATUS_LABELS,
+    InvitationView,
+)
 from tautan.mail.links import invitation_url, reply_address, sign_in_url, supplier_page_url, unsubscribe_url
 from tautan.mail.templating import render
 
@@ -92,10 +97,16 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
     context = _context(t, invitation, config)
     if item.kind in INVITATION_KINDS:
         reminder = item.kind == "reminder"
-        subject = (t("Reminder: {customer} invites you to connect on tautan", customer=context["customer"])
-                   if reminder else t("{customer} invites you to connect on tautan", customer=context["customer"]))
+        plural = t.list(t(DOCUMENT_TYPE_PLURAL_LABELS[c].message_id) for c in invitation.types)
+        subject = (t("Reminder: invitation from {customer} to send {types} electronically",
+                     customer=context["customer"], types=plural)
+                   if reminder else t("Invitation from {customer}: send {types} electronically",
+                                      customer=context["customer"], types=plural))
         template = "invitation"
-        context.update(reminder=reminder)
+        context.update(reminder=reminder, types=plural,
+                       preheader=t("{customer} invites {supplier} to exchange {types} electronically. "
+                                   "Free for suppliers.", customer=context["customer"],
+                                   supplier=context["supplier"], types=plural))
     else:
         subject = (t("You are now connected with {customer}", customer=context["customer"])
                    if item.kind == "accepted"
@@ -106,7 +117,7 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
             context["types"] = _type_list(t, item.payload["types"])
 
     message = _headers(item, config, t, now=now, subject=subject,
-                       sender_name=t("{customer} via tautan", customer=context["customer"]),
+                       sender_name=t("{customer} via Tautan", customer=context["customer"]),
                        reply_to=reply_address(invitation.reply_token, config.mail_domain))
     if item.kind in INVITATION_KINDS:
         # RFC 2369 and RFC 8058: a one-click way to stop invitations from this customer.
@@ -145,7 +156,7 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
     elif original:
         subject = original if original.lower().startswith("re:") else f"Re: {original}"
     else:
-        subject = t("Your message to tautan")
+        subject = t("Your message to Tautan")
     message = _headers(item, config, t, now=now, subject=subject, sender_name="tautan",
                        reply_to=reply_address(invitation.reply_token, config.mail_domain) if invitation else None,
                        auto_submitted="auto-replied")
@@ -195,6 +206,37 @@ def _body(message: EmailMessage, t: Translator, template: str, /, **context: obj
     message["Content-Language"] = t.locale  # after the body: setting content clears Content-* headers
 
 
+def inviter(invitation: InvitationView) -> tuple[str | None, str | None]:
+    """The inviter's name and address as the supplier may read them: what the invite stored, else
+    what the actor id tells (``email:ana@…`` is an address, ``cli:ana`` a name). A Slack id never
+    reaches the email: it means nothing outside the customer's workspace."""
+    name, email = invitation.inviter_name, invitation.inviter_email
+    kind, _, who = invitation.inviter.partition(":")
+    if kind == "email" and who and not email:
+        email = who
+    elif kind == "cli" and who and not name and "@" not in who:
+        name = who
+    elif kind == "cli" and "@" in who and not email:
+        email = who
+    return name, email
+
+
+def inviter_line(t: Translator, invitation: InvitationView) -> str:
+    """Who sent the invitation and how to reach them, in one sentence."""
+    name, email = inviter(invitation)
+    customer = invitation.customer
+    if name and email:
+        return t("{name} at {customer} sent you this invitation. Questions? Write to {email}.",
+                 name=name, customer=customer, email=email)
+    if email:
+        return t("This invitation was sent by {email} at {customer}. Questions? Write to that address.",
+                 email=email, customer=customer)
+    if name:
+        return t("{name} at {customer} sent you this invitation. Questions? Contact them at {customer}.",
+                 name=name, customer=customer)
+    return t("If you have questions about this invitation, please contact {customer} directly.", customer=customer)
+
+
 def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> dict[str, object]:
     return {
         "customer": invitation.customer,
@@ -202,6 +244,8 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
         "supplier": invitation.supplier,
         "email": invitation.email,
         "message": invitation.message,
+        "inviter_name": inviter(invitation)[0],
+        "inviter_line": inviter_line(t, invitation),
         "types": t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in invitation.types),
         "expires": t.date(invitation.expires_at),
         "accept_url": invitation_url(config.public_base_url, config.secret_keys, invitation.id,

@@ -6,8 +6,8 @@ A GET never changes anything: mail scanners open every link. Every change is a P
 double-submit CSRF token (a random nonce in an HttpOnly, SameSite=Strict cookie, and the same nonce
 signed with the invitation id in a hidden field).
 
-The reader's language is ``?lang=`` (remembered in a cookie), else the browser's first
-Accept-Language tag when it is one we speak, else the invitation's own language.
+The reader's language is ``?lang=`` (remembered in a cookie), else the invitation's own language,
+else the browser's first Accept-Language tag when it is one we speak.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from tautan.core.model import InvitationStatus
 from tautan.core.uow import Clock, UnitOfWork
 from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
 from tautan.mail.links import INVITATION_PAGE, REQUEST_LINK_TTL, SUPPLIER_REQUEST, UNSUBSCRIBE, sign, unsign, unsubscribe_url
+from tautan.mail.compose import inviter_line
 from tautan.mail.templating import render
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,19 @@ class InvitationPages:
             Route("/r/{token}", self.supplier_request, methods=["GET", "POST"], name="request_page"),
         ]
 
+    async def home(self, request: Request) -> Response:
+        """``/``: what Tautan is, for someone who typed the address from an email's footer."""
+        return self.welcome(request, "home.html", status=200)
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        """Every unknown path: a branded page in both languages, never a bare "Not Found"."""
+        return self.welcome(request, "not_found.html", status=404)
+
+    def welcome(self, request: Request, template: str, *, status: int) -> Response:
+        t = self.translator(request)
+        other = translator("id" if t.locale == "en" else "en")
+        return self.render(request, t, template, link=None, route=None, status=status, other=other)
+
     @page
     async def supplier_request(self, request: Request) -> Response:
         """The double opt-in page of a supplier's request by email: the link went to the address
@@ -221,7 +235,7 @@ class InvitationPages:
         link = self.link(request, INVITATION_PAGE)
         if request.method in ("GET", "HEAD"):
             view = await self.load(request, link)
-            return self.state_page(request, link, view)
+            return await self.state_page(request, link, view)
 
         form = await self.form(request)
         view = await self.load(request, link)
@@ -229,6 +243,12 @@ class InvitationPages:
         answer = {"accept": services.accept, "decline": services.decline}.get(str(form.get("action", "")))
         if answer is None:
             raise Refused(400, N_("Something is not right"), N_("Choose Accept or Decline."))
+        if (answer is services.decline and form.get("confirm") != "yes"
+                and invitation_state(view, self.container.clock()) == "live"):
+            # Declining ends the invitation for good: one more press, on a page that says so.
+            t = self.translator(request)
+            return self.render(request, t, "decline_confirm.html", link=link, route="invitation_page",
+                               invitation=view, csrf_for=view.id, **facts(t, view))
         await self.run(answer, invitation_id=view.id, actor=actor(view), via="link")
         # Post/redirect/get: the page shows the result, and a reload does not post again.
         return self.redirect(self.page_path(request, "invitation_page", link))
@@ -241,8 +261,10 @@ class InvitationPages:
         self.check_csrf(request, form, link)
         await self.run(services.request_renewal, invitation_id=view.id, actor=actor(view), via="link")
         t = self.translator(request)
+        asked = await self.last_event(view, "renewal_requested")
         return self.render(request, t, "renewal_requested.html", link=link, route="invitation_page",
-                           invitation=view, **facts(t, view))
+                           invitation=view, asked_on=t.date(asked or self.container.clock(), "medium"),
+                           **facts(t, view))
 
     @page
     async def unsubscribe(self, request: Request) -> Response:
@@ -263,12 +285,15 @@ class InvitationPages:
         await self.run(services.unsubscribe, invitation_id=view.id, actor=actor(view),
                        via="email" if one_click else "link")
         t = self.translator(request)
+        asked = await self.last_event(view, "unsubscribed")
         return self.render(request, t, "unsubscribed.html", link=link, route="unsubscribe_page",
-                           invitation=view, **facts(t, view))
+                           invitation=view, asked_on=t.date(asked or self.container.clock(), "medium"),
+                           **facts(t, view))
 
     # --- what the invitation page shows --------------------------------------------------------
 
-    def state_page(self, request: Request, link: Link, view: InvitationView, *, status: int = 200) -> Response:
+    async def state_page(self, request: Request, link: Link, view: InvitationView, *,
+                         status: int = 200) -> Response:
         t = self.translator(request)
         context = dict(link=link, route="invitation_page", invitation=view, **facts(t, view))
         state = invitation_state(view, self.container.clock())
@@ -278,8 +303,10 @@ class InvitationPages:
                                    "", self.container.settings.secret_keys, view.id, view.reply_token),
                                **context)
         if state == "expired":
+            asked = await self.last_event(view, "renewal_requested")
             return self.render(request, t, "expired.html", status=status, csrf_for=view.id,
-                               renew_path=self.page_path(request, "invitation_renew", link), **context)
+                               renew_path=self.page_path(request, "invitation_renew", link),
+                               asked_on=t.date(asked, "medium") if asked else None, **context)
         connected = [c.type for c in view.connections if c.status == "connected"]
         return self.render(request, t, "answered.html", status=status, state=state,
                            connected_types=type_list(t, connected), **context)
@@ -297,7 +324,7 @@ class InvitationPages:
             except TautanError:
                 view = None
             if view is not None and invitation_state(view, self.container.clock()) != "live":
-                return self.state_page(request, link, view, status=status)
+                return await self.state_page(request, link, view, status=status)
         t = self.translator(request)
         return self.render(request, t, "error.html", status=status, title=t(title), message=t.error(error),
                            link=link, route=getattr(request.state, "route", None), retry=False)
@@ -334,6 +361,11 @@ class InvitationPages:
         request.state.invitation_lang = view.lang
         return view
 
+    async def last_event(self, view: InvitationView, kind: str) -> dt.datetime | None:
+        """When the invitation last saw an event of this kind (a renewal request, an unsubscribe)."""
+        events = await self.run(services.history, invitation_id=view.id)
+        return max((e.at for e in events if e.kind == kind), default=None)
+
     async def run(self, service: Callable[..., Any], **kwargs: Any) -> Any:
         return await run_in_threadpool(lambda: service(self.container.uow(), **kwargs))
 
@@ -356,20 +388,18 @@ class InvitationPages:
         return translator(self.locale(request))
 
     def locale(self, request: Request) -> str:
+        """``?lang``, then the EN|ID switch's cookie, then the invitation's own language (the
+        customer chose it for this reader), then the browser's first Accept-Language tag."""
         asked = normalize_locale(request.query_params.get("lang"), default="")
         if asked:
             return asked
         remembered = normalize_locale(request.cookies.get(LANG_COOKIE), default="")
         if remembered:
             return remembered
-        first = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
-        browser = normalize_locale(first, default="") if first != "*" else ""
-        if browser:
-            return browser
         invitation_lang = getattr(request.state, "invitation_lang", None)
         if invitation_lang in SUPPORTED_LOCALES:
-            return invitation_lang
-        return normalize_locale(self.container.settings.default_locale)
+            return str(invitation_lang)
+        return browser_locale(request) or normalize_locale(self.container.settings.default_locale)
 
     def render(self, request: Request, t: Translator, template: str, *, link: Link | None, route: str | None,
                status: int = 200, csrf_for: int | str | None = None, **context: Any) -> Response:
@@ -412,9 +442,25 @@ class InvitationPages:
         return str(request.scope.get("root_path", "")).rstrip("/")
 
 
+def browser_locale(request: Request) -> str:
+    """The browser's first Accept-Language tag when we speak it, else ``""``."""
+    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
+    return normalize_locale(first, default="") if first != "*" else ""
+
+
 def routes(container: PageContainer) -> list[Route]:
     """The link pages, for ``app.web.create_app``."""
     return InvitationPages(container).routes()
+
+
+def home_route(container: PageContainer) -> Route:
+    """``/``: a short page on what Tautan is."""
+    return Route("/", InvitationPages(container).home, methods=["GET", "HEAD"], name="home")
+
+
+def not_found_handler(container: PageContainer) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The 404 handler for ``Starlette(exception_handlers=...)``."""
+    return InvitationPages(container).not_found
 
 
 def csrf_cookie(invitation_id: int | str) -> str:
@@ -451,4 +497,5 @@ def facts(t: Translator, view: InvitationView) -> dict[str, Any]:
         "status_label": t(INVITATION_STATUS_LABELS[shown].message_id),
         "expires_on": t.date(view.expires_at),
         "closed_on": t.date(view.closed_at) if view.closed_at else None,
+        "inviter_line": inviter_line(t, view),
     }

@@ -35,7 +35,7 @@ def build_cli(t: Translator) -> click.Group:
     """The whole command line, its texts in the reader's language; each area adds its commands."""
     tools = kit(t)
 
-    @click.group(cls=tools.group_class, help=t("tautan connects customers with their suppliers, from Slack and email."))
+    @click.group(cls=tools.group_class, help=t("Tautan connects customers with their suppliers, from Slack and email."))
     @click.option("--lang", "_lang", type=tools.lang_choice, help=t("Language of the output (en or id)."))
     @click.pass_context
     def cli(ctx: click.Context, _lang: str | None) -> None:
@@ -49,13 +49,23 @@ def build_cli(t: Translator) -> click.Group:
 
 # --- entry point -----------------------------------------------------------------------------
 
+# Commands whose own --lang is the language of what they create (an invitation, a company's
+# notices), not of what the command line prints.
+CONTENT_LANG_COMMANDS = frozenset({"invite", "import", "company"})
+
+
 def output_locale(argv: Sequence[str], env: dict[str, str] | os._Environ[str] = os.environ) -> str:
-    """The reader's language: ``--lang`` on the command line, else the environment's locale."""
+    """The reader's language: the global ``--lang`` (or a listing command's own), else the
+    environment's locale. ``tautan invite --lang id`` writes an Indonesian invitation and still
+    speaks to the operator in the operator's language."""
+    command = None
     for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv):
-            return normalize_locale(argv[i + 1], "en")
-        if arg.startswith("--lang="):
-            return normalize_locale(arg.split("=", 1)[1], "en")
+        value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else (
+            arg.split("=", 1)[1] if arg.startswith("--lang=") else None)
+        if value is not None and (command is None or command not in CONTENT_LANG_COMMANDS):
+            return normalize_locale(value, "en")
+        if command is None and not arg.startswith("-") and not (i > 0 and argv[i - 1] == "--lang"):
+            command = arg
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(name):
             return normalize_locale(env[name], normalize_locale(env.get("DEFAULT_LOCALE"), "en"))
@@ -97,12 +107,20 @@ def _usage_message(t: Translator, error: click.UsageError) -> str:
     hint = t("Try '{command} --help'.", command=command)
     if isinstance(error, LocalizedUsageError):
         text = error.message
+    elif isinstance(error, UnknownCommand) and error.suggestion:
+        text = t("Unknown command {name}. Did you mean {suggestion}?", name=error.name, suggestion=error.suggestion)
     elif isinstance(error, UnknownCommand):
         text = t("Unknown command {name}.", name=error.name)
     elif isinstance(error, click.NoSuchOption):
         text = t("Unknown option {option}.", option=error.option_name)
     elif isinstance(error, click.MissingParameter):
         text = t("Missing {name}.", name=_param_name(error.param))
+    elif isinstance(error, click.BadParameter) and isinstance(getattr(error.param, "type", None), click.Choice):
+        choices = [str(c) for c in error.param.type.choices]  # type: ignore[union-attr]
+        text = t("{name} must be one of: {values}.", name=_param_name(error.param), values=", ".join(choices))
+    elif isinstance(error, click.BadParameter) and isinstance(getattr(error.param, "type", None),
+                                                              (click.types.IntParamType, click.IntRange)):
+        text = t("{name} must be a whole number.", name=_param_name(error.param))
     elif isinstance(error, click.BadParameter):
         text = t("Invalid value for {name}.", name=_param_name(error.param))
     elif isinstance(error, click.BadOptionUsage):

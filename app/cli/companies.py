@@ -8,6 +8,7 @@ import click
 from tautan.cli import output
 from tautan.cli.kit import CLI_ACTOR, Kit
 from tautan.core import services
+from tautan.core.i18n import N_, Translator
 from tautan.core.model import Role
 from tautan.wiring import Container
 
@@ -42,3 +43,44 @@ def register(cli: click.Group, kit: Kit) -> None:
         else:
             click.echo(t("Company {name} added (id {id}).", name=view.name, id=view.id))
 
+    register_listing(company, kit)
+
+
+def register_listing(company: click.Group, kit: Kit) -> None:
+    """``company list`` and ``company show``: so nobody has to guess a company's exact name."""
+    t, json_flag = kit.t, kit.json_flag
+
+    @company.command("list", help=t("List the companies and their units, with the slug --customer also accepts."))
+    @json_flag
+    @click.pass_obj
+    def company_list(container: Container, as_json: bool) -> None:
+        views = services.list_companies(container.uow())
+        if as_json:
+            return output.print_json([asdict(v) for v in views])
+        if not views:
+            click.echo(t("No companies yet. Add one with: tautan company add NAME"))
+            return
+        rows = [[str(v.id), ("  " if v.parent_id else "") + v.display_name, v.slug, role_label(t, v.role), v.locale]
+                for v in views]
+        output.print_rows([t("ID"), t("Name"), t("Slug"), t("Role"), t("Language")], rows)
+
+    @company.command("show", help=t("Show one company (by name or slug) and its units."))
+    @click.argument("name", metavar=t("NAME"))
+    @json_flag
+    @click.pass_obj
+    def company_show(container: Container, name: str, as_json: bool) -> None:
+        view = services.get_company(container.uow(), name)
+        units = [v for v in services.list_companies(container.uow()) if v.parent_id == view.id]
+        if as_json:
+            return output.print_json({**asdict(view), "units": [asdict(u) for u in units]})
+        click.echo(t("Company {name} (ID {id})", name=view.display_name, id=view.id))
+        click.echo("  " + t("Slug: {slug}", slug=view.slug))
+        click.echo("  " + t("Role: {role}", role=role_label(t, view.role)))
+        click.echo("  " + t("Language of notices: {lang}", lang=view.locale))
+        if units:
+            click.echo("  " + t("Units: {units}", units=t.list(u.name for u in units)))
+
+
+def role_label(t: Translator, role: str) -> str:
+    labels = {"customer": N_("customer"), "supplier": N_("supplier"), "both": N_("customer and supplier")}
+    return t(labels[role]) if role in labels else role

@@ -25,8 +25,8 @@ def register(cli: click.Group, kit: Kit) -> None:
     json_flag, output_lang = kit.json_flag, kit.output_lang
 
     @cli.command("list", help=t("List connections, newest change first."))
-    @click.option("--customer", metavar=t("NAME"), help=t("Connections of this customer."))
-    @click.option("--supplier", metavar=t("NAME"), help=t("Connections of this supplier."))
+    @click.option("--customer", metavar=t("NAME"), help=t("Connections of this customer (name or slug)."))
+    @click.option("--supplier", metavar=t("NAME"), help=t("Connections of this supplier (name or slug)."))
     @click.option("--unit", metavar=t("NAME"), help=t("Only this unit of the customer."))
     @click.option("--status", "statuses", multiple=True, type=click.Choice([s.value for s in Status]),
                   help=t("Only this status (may be repeated)."))

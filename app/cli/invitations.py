@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import click
 from tautan.cli import output
-from tautan.cli.kit import CLI_ACTOR, EXIT_USER_ERROR, Kit
+from tautan.cli.kit import CLI_ACTOR, EXIT_USER_ERROR, Kit, LocalizedUsageError
 from tautan.core import services
-from tautan.core.i18n import N_
+from tautan.core.errors import NotFound
+from tautan.core.i18n import N_, Translator
 from tautan.core.views import InvitationView
 from tautan.mail.links import invitation_url, reply_address
 from tautan.wiring import Container
@@ -22,7 +23,8 @@ def register(cli: click.Group, kit: Kit) -> None:
 
     @cli.command(help=t("Invite a supplier contact to connect."))
     @click.argument("email")
-    @click.option("--customer", required=True, metavar=t("NAME"), help=t("The inviting customer company."))
+    @click.option("--customer", required=True, metavar=t("NAME"),
+                  help=t("The inviting customer company (name or slug)."))
     @click.option("--unit", metavar=t("NAME"), help=t("The unit of the customer that invites."))
     @click.option("--types", default="invoice", show_default=True, metavar="catalog,order,invoice",
                   help=t("Document types, separated by commas."))
@@ -51,7 +53,8 @@ def register(cli: click.Group, kit: Kit) -> None:
     @cli.command("import", help=t("Invite many suppliers from a CSV file: email, supplier name, types, language, "
                                   "message (a header row names the columns; only email is required)."))
     @click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--customer", required=True, metavar=t("NAME"), help=t("The inviting customer company."))
+    @click.option("--customer", required=True, metavar=t("NAME"),
+                  help=t("The inviting customer company (name or slug)."))
     @click.option("--unit", metavar=t("NAME"), help=t("The unit of the customer that invites."))
     @click.option("--types", default="invoice", show_default=True, metavar="catalog,order,invoice",
                   help=t("Document types when a row names none."))
@@ -76,22 +79,46 @@ def register(cli: click.Group, kit: Kit) -> None:
         if failed:
             raise SystemExit(EXIT_USER_ERROR)
 
-    @cli.command(help=t("Show an invitation, its connections and their history."))
-    @click.argument("invitation_id", metavar="ID", type=int)
+    @cli.command(help=t("Show an invitation (or, with c12, connection 12), its connections and their history."))
+    @click.argument("ref", metavar="ID")
     @output_lang
     @json_flag
     @click.pass_obj
-    def show(container: Container, invitation_id: int, _lang: str | None, as_json: bool) -> None:
-        view = services.get_invitation(container.uow(), invitation_id=invitation_id)
-        events = services.history(container.uow(), invitation_id=invitation_id)
+    def show(container: Container, ref: str, _lang: str | None, as_json: bool) -> None:
+        kind, number = show_target(t, ref)
+        if kind is None:  # a bare number: the invitation with that id, else the connection
+            try:
+                services.get_invitation(container.uow(), invitation_id=number)
+                kind = "invitation"
+            except NotFound:
+                try:
+                    services.get_connection(container.uow(), connection_id=number)
+                except NotFound:
+                    raise NotFound(N_("There is no invitation or connection with id {id}."), id=number) from None
+                kind = "connection"
+        if kind == "connection":
+            return show_connection(container, number, as_json)
+        view = services.get_invitation(container.uow(), invitation_id=number)
+        events = services.history(container.uow(), invitation_id=number)
         settings = container.settings
         if as_json:
-            return output.print_json({**output.invitation_json(view),
+            return output.print_json({**output.invitation_json(view), "kind": "invitation",
                                 "reply_to": reply_address(view.reply_token, settings.mail_domain),
                                 "link": invitation_url(settings.public_base_url, settings.secret_keys,
                                                        view.id, view.reply_token),
                                 "history": [output.event_json(e) for e in events]})
         output.print_invitation(t, view)
+        click.echo(t("History:"))
+        for event in events:
+            click.echo("  " + output.event_line(t, event))
+
+    def show_connection(container: Container, connection_id: int, as_json: bool) -> None:
+        connection = services.get_connection(container.uow(), connection_id=connection_id)
+        events = services.history(container.uow(), connection_id=connection_id)
+        if as_json:
+            return output.print_json({**output.connection_json(connection), "kind": "connection",
+                                      "history": [output.event_json(e) for e in events]})
+        output.print_connection(t, connection)
         click.echo(t("History:"))
         for event in events:
             click.echo("  " + output.event_line(t, event))
@@ -116,3 +143,15 @@ def register(cli: click.Group, kit: Kit) -> None:
            N_("{supplier} is now connected to {customer} (invitation {id})."))
     answer("decline", t("Decline an invitation for the supplier (operators only)."), services.decline,
            N_("{supplier} declined the invitation from {customer} (invitation {id})."))
+
+
+def show_target(t: Translator, ref: str) -> tuple[str | None, int]:
+    """``i12`` is invitation 12, ``c12`` connection 12, ``12`` whichever exists (the invitation first)."""
+    text = ref.strip().lower()
+    kind = {"i": "invitation", "c": "connection"}.get(text[:1]) if text[:1] in ("i", "c") else None
+    digits = text[1:] if kind else text
+    if not digits.isdigit():
+        raise LocalizedUsageError(t("{value} is not an id. Give a number as tautan list shows it: 12 (the "
+                                    "invitation, else the connection), i12 (invitation) or c12 (connection).",
+                                    value=ref))
+    return kind, int(digits)

@@ -3,6 +3,7 @@ the errors that carry a localized message, and who acts from the command line.""
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,9 @@ class LocalizedUsageError(click.UsageError):
 
 
 class UnknownCommand(click.UsageError):
-    def __init__(self, name: str, ctx: click.Context | None = None) -> None:
+    def __init__(self, name: str, ctx: click.Context | None = None, suggestion: str | None = None) -> None:
         super().__init__(name, ctx)
-        self.name = name
+        self.name, self.suggestion = name, suggestion
 
 
 def _localized(t: Translator) -> tuple[type[click.Command], type[click.Group]]:
@@ -68,7 +69,8 @@ def _localized(t: Translator) -> tuple[type[click.Command], type[click.Group]]:
         def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
             name = args[0] if args else ""
             if self.get_command(ctx, name) is None and not name.startswith("-"):
-                raise UnknownCommand(name, ctx)
+                near = difflib.get_close_matches(name.lower(), self.list_commands(ctx), n=1, cutoff=0.6)
+                raise UnknownCommand(name, ctx, suggestion=near[0] if near else None)
             return super().resolve_command(ctx, args)
 
     Group.group_class = Group

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.text import Text
+
 from tautan.core.i18n import Translator
 from tautan.core.model import Status
 from tautan.core.transitions import STATUS_LABELS
@@ -19,6 +24,7 @@ from tautan.core.views import (
     ConnectionView,
     EventView,
     InvitationView,
+    actor_text,
 )
 
 
@@ -54,19 +60,66 @@ def print_invitation(t: Translator, v: InvitationView) -> None:
     click.echo("  " + t("Document types: {types}", types=types(t, v.types)))
     click.echo("  " + t("Status: {status}", status=t(INVITATION_STATUS_LABELS[v.status].message_id)))
     click.echo("  " + t("Language of the invitation: {lang}", lang=v.lang))
-    click.echo("  " + t("Expires: {date}", date=t.datetime(v.expires_at)))
+    click.echo("  " + t("Expires: {date}", date=t.moment(v.expires_at)))
     if v.message:
         click.echo("  " + t("Message: {message}", message=v.message))
+    click.echo("  " + t("Connections:"))
+    for c in v.connections:
+        click.echo("    " + t("Connection {id} · {type}: {status}", id=c.id,
+                              type=t(DOCUMENT_TYPE_LABELS[c.type].message_id),
+                              status=t(STATUS_LABELS[Status(c.status)].message_id)))
+
+
+STATUS_STYLES = {Status.CONNECTED: "green", Status.INVITED: "yellow", Status.REQUESTED: "yellow",
+                 Status.REJECTED: "red", Status.DISCONNECTED: "red", Status.CANCELLED: "dim", Status.EXPIRED: "dim"}
+
+
+def console() -> Console:
+    """Rich output on a terminal; plain text into pipes and files, and wherever NO_COLOR is set."""
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
+
+
+def moment(value: dt.datetime) -> str:
+    """A time in a table: ISO-like and sortable, with its zone (``2026-12-01 10:31 UTC``)."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def print_table(t: Translator, rows: Sequence[ConnectionView]) -> None:
-    header = [t("ID"), t("Customer"), t("Supplier"), t("Type"), t("Status"), t("Invitation"), t("Last change")]
-    body = [[str(c.id), c.customer, c.supplier, t(DOCUMENT_TYPE_LABELS[c.type].message_id),
-             t(STATUS_LABELS[Status(c.status)].message_id), str(c.invitation_id or "–"),
-             t.datetime(c.updated_at, format="short")] for c in rows]
+    """Connections, one a line: ``Conn`` is the connection id (approve/deny/disconnect take it),
+    ``Inv`` the invitation id (show/resend/cancel take it)."""
+    header = [t("Conn"), t("Inv"), t("Customer"), t("Supplier"), t("Type"), t("Status"), t("Last change")]
+    body = [[str(c.id), str(c.invitation_id or "–"), c.customer, c.supplier,
+             t(DOCUMENT_TYPE_LABELS[c.type].message_id), t(STATUS_LABELS[Status(c.status)].message_id),
+             moment(c.updated_at)] for c in rows]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    for row in [header, *body]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    out = console()
+    out.print(Text("  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(), style="bold"))
+    for connection, row in zip(rows, body):
+        line = Text()
+        for i, (cell, width) in enumerate(zip(row, widths)):
+            if i:
+                line.append("  ")
+            line.append(cell.ljust(width) if i < len(row) - 1 else cell,
+                        style=STATUS_STYLES.get(Status(connection.status), "") if i == 5 else "")
+        out.print(line)
+
+
+def print_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A plain table: a bold header, columns as wide as their widest cell."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    out = console()
+    out.print(Text("  ".join(c.ljust(w) for c, w in zip(header, widths)).rstrip(), style="bold"))
+    for row in rows:
+        out.print(Text("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()))
+
+
+def print_connection(t: Translator, c: ConnectionView) -> None:
+    click.echo(t("Connection {id}: {customer} and {supplier}", id=c.id, customer=c.customer, supplier=c.supplier))
+    click.echo("  " + t("Document type: {type}", type=t(DOCUMENT_TYPE_LABELS[c.type].message_id)))
+    click.echo("  " + t("Status: {status}", status=t(STATUS_LABELS[Status(c.status)].message_id)))
+    if c.invitation_id:
+        click.echo("  " + t("Invitation: {id}", id=c.invitation_id))
+    click.echo("  " + t("Last change: {date}", date=moment(c.updated_at)))
 
 
 def event_line(t: Translator, e: EventView) -> str:
@@ -75,6 +128,6 @@ def event_line(t: Translator, e: EventView) -> str:
     kind_type = e.details.get("type")
     if kind_type:
         what = t("{event} ({type})", event=what, type=t(DOCUMENT_TYPE_LABELS[kind_type].message_id))
-    return t("{at} · {event} · by {actor} via {via}", at=t.datetime(e.at, format="short"), event=what,
-             actor=e.actor, via=t(VIA_LABELS.get(e.via, e.via)))
+    return t("{at} · {event} · by {actor} via {via}", at=t.moment(e.at), event=what,
+             actor=actor_text(t, e.actor), via=t(VIA_LABELS.get(e.via, e.via)))
 

@@ -27,6 +27,7 @@ from tautan.core.services.companies import (
     create_company,
     get_company,
     get_company_by_slug,
+    list_companies,
     set_company_locale,
     set_notices_wanted,
 )
@@ -46,7 +47,7 @@ from tautan.core.services.invitations import (
     resend,
     unsubscribe,
 )
-from tautan.core.services.reading import history, search
+from tautan.core.services.reading import get_connection, history, search
 from tautan.core.services.replies import (
     PendingConfirmation,
     answer,
@@ -56,6 +57,7 @@ from tautan.core.services.replies import (
     pending_confirmation,
     record_reading,
 )
+from tautan.core.services.requests import approve, cancel_request, deny, disconnect, request, request_by_email
 from tautan.core.services.suppliers import (
     SESSION_TTL,
     SIGN_IN_TTL,
@@ -72,14 +74,6 @@ from tautan.core.services.suppliers import (
     request_sign_in,
     sign_in,
     withdraw,
-)
-from tautan.core.services.requests import (
-    approve,
-    cancel_request,
-    deny,
-    disconnect,
-    request,
-    request_by_email,
 )
 
 __all__ = [
@@ -119,9 +113,11 @@ __all__ = [
     "expire",
     "get_company",
     "get_company_by_slug",
+    "get_connection",
     "get_invitation",
     "history",
     "invite",
+    "list_companies",
     "mark_undeliverable",
     "new_reply_token",
     "normalize_email",

@@ -95,7 +95,9 @@ def _company(session: Session, ref: CompanyRef, *, unit: str | None = None) -> C
     if isinstance(ref, int):
         company = session.get(Company, ref)
     else:
-        company = _sibling(session, ref, None)
+        # The name as people write it, else the slug (``pt-pelanggan-jaya``) that `company list` shows.
+        company = _sibling(session, ref, None) or session.scalars(
+            select(Company).where(Company.slug == ref.strip().lower())).first()
     if company is None:
         raise NotFound(N_("There is no company called {name}."), name=str(ref))
     if unit:

@@ -100,3 +100,11 @@ def get_company_by_slug(uow: UnitOfWork, slug: str) -> CompanyView:
         return company_view(company)
 
 
+def list_companies(uow: UnitOfWork) -> list[CompanyView]:
+    """Every company and unit, by name (units after their company), so nobody guesses names."""
+    with uow:
+        companies = list(uow.session.scalars(select(Company)))
+        by_id = {c.id: c for c in companies}
+        return [company_view(c) for c in sorted(companies, key=lambda c: (
+            (by_id[c.parent_id].name if c.parent_id in by_id else c.name).casefold(), c.parent_id is not None,
+            c.name.casefold()))]

@@ -57,8 +57,12 @@ from tautan.core.views import (
 
 def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence[str], actor: str,
            via: str, unit: str | None = None, lang: str | None = None, message: str | None = None,
-           supplier_name: str | None = None, ttl: dt.timedelta = INVITATION_TTL) -> InvitationView:
+           supplier_name: str | None = None, ttl: dt.timedelta = INVITATION_TTL,
+           inviter_name: str | None = None, inviter_email: str | None = None) -> InvitationView:
     """Invite a supplier contact to connect for one or more document types.
+
+    ``inviter_name`` and ``inviter_email`` are how the supplier sees and reaches the person who
+    invited (the actor id is never shown to them); without them the email names the customer only.
 
     Inviting again while an invitation to that supplier is live returns the live invitation (with
     any new types added to it) instead of a second one; inviting a supplier already connected for
@@ -108,7 +112,9 @@ def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence
         created = live is None
         invitation = live or Invitation(
             customer=inviting, supplier=supplier, email=email, lang=lang, message=message,
-            inviter=actor, reply_token=new_reply_token(), status=InvitationStatus.PENDING,
+            inviter=actor, inviter_name=_one_line(inviter_name),
+            inviter_email=normalize_email(inviter_email) if inviter_email else None,
+            reply_token=new_reply_token(), status=InvitationStatus.PENDING,
             created_at=now, invited_at=now, expires_at=now + ttl, reminders_sent=0)
         session.add(invitation)
 
@@ -400,3 +406,7 @@ def _expire_invitation(uow: UnitOfWork, invitation: Invitation, *, actor: str, v
     return changed
 
 
+def _one_line(name: str | None) -> str | None:
+    """A person's name as it may appear in an email: one line, at most 200 characters, or none."""
+    cleaned = " ".join((name or "").split())[:200]
+    return cleaned or None

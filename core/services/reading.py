@@ -112,6 +112,15 @@ def _partner_filter(key: str, side: Side | None) -> ColumnElement[bool]:
     return or_(Connection.supplier_id.in_(named), Connection.customer_id.in_(named))
 
 
+def get_connection(uow: UnitOfWork, *, connection_id: int) -> ConnectionView:
+    """One connection, as ``list`` shows it."""
+    with uow:
+        connection = uow.session.get(Connection, connection_id)
+        if connection is None:
+            raise NotFound(N_("There is no connection with id {id}."), id=connection_id)
+        return connection_view(connection)
+
+
 def history(uow: UnitOfWork, *, invitation_id: int | None = None,
             connection_id: int | None = None) -> list[EventView]:
     """The events of an invitation (all its connections) or of one connection, oldest first."""

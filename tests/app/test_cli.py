@@ -71,7 +71,7 @@ def test_invite_list_show_accept(run: Run) -> None:
     assert shown["status"] == "accepted"
     assert [h["kind"] for h in shown["history"]] == ["invited", "invited", "accepted", "accepted"]
     text = run("show", str(invitation["id"]), "--lang", "id")
-    assert "Riwayat:" in text and "diterima (pesanan)" in text and "melalui baris perintah" in text
+    assert "Riwayat:" in text and "disetujui (pesanan)" in text and "melalui baris perintah" in text
 
     run("cancel", str(invitation["id"]), code=1)
     assert run.err.strip() == "This invitation is already closed: accepted."
@@ -86,7 +86,10 @@ def test_invite_list_show_accept(run: Run) -> None:
     (["invite", "a@b.co.id", "--customer", "PT A", "--types", "receipt"],
      "Unknown document type receipt. Known types: catalog, order, and invoice.",
      "Jenis dokumen receipt tidak dikenal. Jenis yang tersedia: catalog, order, dan invoice."),
-    (["show", "999"], "There is no invitation with id 999.", "Tidak ada undangan dengan id 999."),
+    (["show", "999"], "There is no invitation or connection with id 999.",
+     "Tidak ada undangan maupun koneksi dengan ID 999."),
+    (["show", "i999"], "There is no invitation with id 999.", "Tidak ada undangan dengan ID 999."),
+    (["show", "c999"], "There is no connection with id 999.", "Tidak ada koneksi dengan ID 999."),
     (["company", "add", "PT A"], "A company named PT A already exists.", "Perusahaan bernama PT A sudah ada."),
 ])
 def test_user_errors_are_one_localized_line(run: Run, argv: list[str], english: str, indonesian: str) -> None:
@@ -103,14 +106,24 @@ def test_user_errors_are_one_localized_line(run: Run, argv: list[str], english: 
 @pytest.mark.parametrize(("argv", "english", "indonesian"), [
     (["frobnicate"], "Unknown command frobnicate. Try 'tautan --help'.",
      "Perintah frobnicate tidak dikenal. Coba 'tautan --help'."),
+    (["invtie"], "Unknown command invtie. Did you mean invite? Try 'tautan --help'.",
+     "Perintah invtie tidak dikenal. Apakah maksud Anda invite? Coba 'tautan --help'."),
+    (["company", "lsit"], "Unknown command lsit. Did you mean list? Try 'tautan company --help'.",
+     "Perintah lsit tidak dikenal. Apakah maksud Anda list? Coba 'tautan company --help'."),
     (["list", "--colour"], "Unknown option --colour. Try 'tautan list --help'.",
      "Opsi --colour tidak dikenal. Coba 'tautan list --help'."),
     (["invite", "a@b.id"], "Missing --customer. Try 'tautan invite --help'.",
      "--customer belum diisi. Coba 'tautan invite --help'."),
-    (["list", "--status", "happy"], "Invalid value for --status. Try 'tautan list --help'.",
-     "Nilai untuk --status tidak valid. Coba 'tautan list --help'."),
-    (["show", "abc"], "Invalid value for ID. Try 'tautan show --help'.",
-     "Nilai untuk ID tidak valid. Coba 'tautan show --help'."),
+    (["list", "--status", "happy"], "--status must be one of: invited, requested, connected, rejected, cancelled, "
+     "expired, disconnected. Try 'tautan list --help'.",
+     "--status harus salah satu dari: invited, requested, connected, rejected, cancelled, expired, disconnected. "
+     "Coba 'tautan list --help'."),
+    (["list", "--page", "two"], "--page must be a whole number. Try 'tautan list --help'.",
+     "--page harus berupa bilangan bulat. Coba 'tautan list --help'."),
+    (["show", "abc"], "abc is not an id. Give a number as tautan list shows it: 12 (the invitation, else the "
+     "connection), i12 (invitation) or c12 (connection). Try 'tautan show --help'.",
+     "abc bukan ID. Berikan nomor seperti yang ditampilkan tautan list: 12 (undangan, atau koneksi jika tidak ada "
+     "undangan dengan nomor itu), i12 (undangan), atau c12 (koneksi). Coba 'tautan show --help'."),
     (["list", "--customer", "A", "--supplier", "B"],
      "Use --customer or --supplier, not both. Try 'tautan list --help'.",
      "Gunakan --customer atau --supplier, jangan keduanya. Coba 'tautan list --help'."),
@@ -165,7 +178,7 @@ def test_resend_and_worker(run: Run, tmp_path) -> None:  # noqa: ANN001
     invitation = run.json("invite", "ana@pt-maju.co.id", "--customer", "PT A")
     assert "sent 1," in run("worker", "--once")
     assert "will be sent again" in run("resend", str(invitation["id"]))
-    assert "terkirim 1," in run("--lang", "id", "worker", "--once")
+    assert "terkirim: 1 ·" in run("--lang", "id", "worker", "--once")
     assert len(list((tmp_path / "sent-mail" / "new").iterdir())) == 2
 
 
@@ -219,3 +232,75 @@ def test_approve_deny_disconnect_with_a_reason(run: Run, uow) -> None:  # noqa: 
             select(Outbox).where(Outbox.kind == "decision").order_by(Outbox.id))]
     assert news == [("approved", None), ("denied", "Belum perlu pesanan elektronik."),
                     ("disconnected", "Kontrak selesai.")]
+
+
+# --- a command line that helps ---------------------------------------------------------------
+
+def test_invite_lang_is_the_invitation_language_not_the_output(run: Run) -> None:
+    run("company", "add", "PT A")
+    out = run("invite", "ana@pt-maju.co.id", "--customer", "PT A", "--lang", "id")
+    assert "Document types: invoice" in out  # the operator still reads English
+    assert "Language of the invitation: id" in out
+    out = run("--lang", "id", "invite", "budi@toko.example.com", "--customer", "PT A", "--lang", "en")
+    assert "Jenis dokumen: faktur" in out and "Bahasa undangan: en" in out
+
+
+def test_company_list_and_show_and_the_slug(run: Run) -> None:
+    run("company", "add", "PT Pelanggan Jaya")
+    run("company", "add", "Keuangan", "--parent", "PT Pelanggan Jaya")
+    listed = run.json("company", "list")
+    assert [(c["name"], c["slug"]) for c in listed][:1] == [("PT Pelanggan Jaya", "pt-pelanggan-jaya")]
+    assert any(c["name"] == "Keuangan" and c["parent_id"] == listed[0]["id"] for c in listed)
+    text = run("company", "list")
+    assert text.splitlines()[0].split() == ["ID", "Name", "Slug", "Role", "Language"]
+    assert "pt-pelanggan-jaya" in text and "customer" in text
+    shown = run("company", "show", "pt-pelanggan-jaya")
+    assert "Company PT Pelanggan Jaya" in shown and "Units: Keuangan" in shown
+    assert run.json("invite", "ana@pt-maju.co.id", "--customer", "pt-pelanggan-jaya")["customer"] == \
+        "PT Pelanggan Jaya"
+    assert "Perusahaan PT Pelanggan Jaya" in run("--lang", "id", "company", "show", "PT Pelanggan Jaya")
+
+
+def test_list_says_which_id_is_which_and_show_takes_either(run: Run) -> None:
+    run("company", "add", "PT A")
+    run.json("invite", "x@filler.example.com", "--customer", "PT A", "--types", "catalog,order")
+    invitation = run.json("invite", "ana@pt-maju.co.id", "--customer", "PT A", "--types", "invoice")
+    connection_id = invitation["connections"][0]["id"]
+    assert connection_id != invitation["id"]
+    table = run("list", "--customer", "PT A", "--partner", "pt-maju")
+    header, row = table.splitlines()[:2]
+    assert header.split()[:2] == ["Conn", "Inv"]
+    assert row.split()[:2] == [str(connection_id), str(invitation["id"])]
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$", row), "ISO times with the zone"
+    assert "\x1b[" not in table, "no colour codes into a pipe"
+
+    by_invitation = run("show", f"i{invitation['id']}")
+    assert by_invitation.startswith(f"Invitation {invitation['id']} from PT A")
+    assert f"Connection {connection_id} · invoice: invited" in by_invitation
+    by_connection = run("show", f"c{connection_id}")
+    assert by_connection.startswith(f"Connection {connection_id}: PT A and ")
+    assert "Status: invited" in by_connection and "invited (invoice) · by " in by_connection
+    assert run.json("show", f"c{connection_id}")["kind"] == "connection"
+    # A bare number is the invitation when there is one, else the connection; the output says which.
+    assert run.json("show", str(invitation["id"]))["kind"] == "invitation"
+    assert run("show", str(connection_id)).startswith(f"Connection {connection_id}:")
+
+
+def test_history_names_people_not_actor_ids(run: Run) -> None:
+    run("company", "add", "PT A")
+    invitation = run.json("invite", "ana@pt-maju.co.id", "--customer", "PT A")
+    run("accept", str(invitation["id"]))
+    text = run("--lang", "id", "show", str(invitation["id"]))
+    assert "cli:" not in text and "email:" not in text
+    assert re.search(r"\d{1,2} \w{3} \d{4} \d{2}\.\d{2} UTC · ", text), "Babel medium with the zone"
+
+
+def test_colour_on_a_terminal_only(run: Run) -> None:
+    """Plain into pipes (above); on a terminal the status has its colour; NO_COLOR keeps it plain."""
+    run("company", "add", "PT A")
+    run("invite", "ana@pt-maju.co.id", "--customer", "PT A")
+    run.monkeypatch.setenv("FORCE_COLOR", "1")  # what a terminal gets
+    run.monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[33m" in run("list", "--customer", "PT A")  # invited, in yellow
+    run.monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[33m" not in run("list", "--customer", "PT A")

@@ -88,7 +88,8 @@ def test_the_invitation_email(container, worker, smtp_sink) -> None:  # noqa: AN
         assert "Mohon bergabung sebelum akhir bulan." in part
         assert "1 April 2026" in part
         assert "SETUJU" in part and "TOLAK" in part
-    assert message["Subject"] == "PT Pelanggan Jaya / Keuangan mengundang Anda untuk terhubung di tautan"
+    assert message["Subject"] == ("Undangan dari PT Pelanggan Jaya / Keuangan: "
+                                  "kirim pesanan dan faktur secara elektronik")
 
 
 def test_english_invitation(container, worker, smtp_sink) -> None:  # noqa: ANN001
@@ -100,7 +101,7 @@ def test_english_invitation(container, worker, smtp_sink) -> None:  # noqa: ANN0
     [message] = handler.messages()
     text = message.get_body(("plain",)).get_content()
     assert "ACCEPT" in text and "DECLINE" in text and "April 1, 2026" in text
-    assert message["Subject"] == "PT Pelanggan Jaya invites you to connect on tautan"
+    assert message["Subject"] == "Invitation from PT Pelanggan Jaya: send invoices electronically"
 
 
 def test_confirmations_after_accept_and_decline(container, worker, smtp_sink) -> None:  # noqa: ANN001
@@ -187,7 +188,7 @@ def test_reminders_after_3_7_and_14_days_then_expiry(container, worker, smtp_sin
             sent_on[day] = report.reminded
     assert sent_on == {3: 1, 7: 1, 14: 1}
     subjects = [m["Subject"] for m in handler.messages()]
-    assert subjects.count("Reminder: PT Pelanggan Jaya invites you to connect on tautan") == 3
+    assert subjects.count("Reminder: invitation from PT Pelanggan Jaya to send invoices electronically") == 3
     assert services.get_invitation(uow, invitation_id=invitation.id).status == "expired"
     assert event_kinds(container).count("reminded") == 3 and "expired" in event_kinds(container)
 

@@ -204,7 +204,7 @@ def test_user_errors_come_back_as_ephemeral_localized_messages(slack) -> None:  
     assert ask(slack, "show")["response_type"] == "ephemeral"
     assert "Unknown document type pizza" in ask(slack, "invite bob@example.com pizza")["text"]
     slack.fake.users["U3"] = {"locale": "id-ID"}
-    assert ask(slack, "show 99999", user="U3")["text"] == "Tidak ada undangan dengan id 99999."
+    assert ask(slack, "show 99999", user="U3")["text"] == "Tidak ada undangan dengan ID 99999."
 
 
 # --- the invite form ------------------------------------------------------------------------------
@@ -515,11 +515,11 @@ def test_channel_and_languages(slack) -> None:  # noqa: ANN001
     assert ask(slack, "channel", channel="C43")["text"].startswith("I cannot post in this channel.")
     assert store.workspace("T1").channel_id == "C42"
 
-    assert ask(slack, "lang")["text"] == ("You see tautan in English, the language of your Slack settings. "
+    assert ask(slack, "lang")["text"] == ("You see Tautan in English, the language of your Slack settings. "
                                           "Change it with /connect lang en or /connect lang id.")
     ask(slack, "lang id")
     assert store.user(workspace.id, ADMIN).lang_override == "id"
-    assert ask(slack, "show 99999")["text"] == "Tidak ada undangan dengan id 99999."
+    assert ask(slack, "show 99999")["text"] == "Tidak ada undangan dengan ID 99999."
     ask(slack, "lang auto")
     assert store.user(workspace.id, ADMIN).lang_override is None
     assert ask(slack, "show 99999")["text"] == "There is no invitation with id 99999."
@@ -536,7 +536,7 @@ def test_admins_are_added_listed_and_removed(slack) -> None:  # noqa: ANN001
     assert ask(slack, "admin list")["text"].startswith("No one has been added as an admin yet.")
     assert ask(slack, "admin add")["text"] == "Mention the people, for example /connect admin add @ana."
     assert ask(slack, "admin add <@U5|bob> <@U6>")["text"] == "<@U5> and <@U6> may now invite suppliers and answer requests."
-    assert ask(slack, "admin list")["text"].startswith("Admins added in tautan: <@U5> and <@U6>.")
+    assert ask(slack, "admin list")["text"].startswith("Admins added in Tautan: <@U5> and <@U6>.")
     assert ask(slack, f"resend {view.id}", user="U5")["text"].startswith(f"Invitation {view.id}")
     ask(slack, "admin remove <@U5>")
     assert ask(slack, f"resend {view.id}", user="U5")["text"].startswith("Only admins")
@@ -551,11 +551,11 @@ def test_an_indonesian_user_reads_indonesian(slack) -> None:  # noqa: ANN001
     invite(slack, workspace.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     slack.fake.users[MEMBER] = {"locale": "id-ID"}
     listing = text_of(ask(slack, "list", user=MEMBER))
-    assert "Halaman 1 dari 1 · total 1 koneksi." in listing
+    assert "Halaman 1 dari 1 · total koneksi: 1." in listing
     assert "faktur: diundang" in listing
     filtered = text_of(ask(slack, "list terhubung", user=MEMBER))
     assert "Tidak ada koneksi yang sesuai." in filtered
-    assert ask(slack, "show 4242", user=MEMBER)["text"] == "Tidak ada undangan dengan id 4242."
+    assert ask(slack, "show 4242", user=MEMBER)["text"] == "Tidak ada undangan dengan ID 4242."
 
 
 def test_a_second_workspace_neither_sees_nor_touches_the_first_ones_data(slack) -> None:  # noqa: ANN001

@@ -181,7 +181,7 @@ def test_the_home_tab_speaks_the_users_language(env) -> None:  # noqa: ANN001
     assert t("Connections of {company}", company="PT Satu") in shown
     assert t("Recent activity") in shown
     assert "*Terhubung*\n2" in shown
-    assert "katalog dan pesanan" in shown and "diterima" in shown
+    assert "katalog dan pesanan" in shown and "disetujui" in shown
     assert "accepted" not in shown and "Connected" not in shown
 
 

@@ -45,7 +45,7 @@ def test_an_install_binds_the_workspace_and_makes_the_installer_an_admin(oauth_s
     slack = oauth_slack
     finished = _install(slack)
     assert finished.status_code == 200
-    assert "tautan is installed" in finished.text
+    assert "Tautan is installed" in finished.text
 
     access = slack.fake.called("oauth.v2.access")
     assert len(access) == 1 and access[0]["code"] == "abc123"

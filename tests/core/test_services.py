@@ -50,6 +50,13 @@ def test_invite_covers_several_types_and_writes_events(setup, clock) -> None:  #
     assert sorted(kinds) == [("invited", f.ADMIN, "slack", "invoice"), ("invited", f.ADMIN, "slack", "order")]
 
 
+def test_the_inviter_as_the_supplier_reads_them_is_stored(setup) -> None:  # noqa: ANN001
+    invitation = f.invite(setup, inviter_name="  Budi\nSantoso ", inviter_email=" Budi@Pelanggan.CO.ID")
+    assert invitation.inviter == f.ADMIN  # the record of who acted is unchanged
+    again = services.get_invitation(setup, invitation_id=invitation.id)
+    assert (again.inviter_name, again.inviter_email) == ("Budi Santoso", "budi@pelanggan.co.id")
+
+
 @pytest.mark.parametrize("email", ["  Ana@PT-Maju.CO.ID ", "ana@pt-maju.co.id"])
 def test_email_is_normalized(setup, email: str) -> None:  # noqa: ANN001
     assert f.invite(setup, email=email).email == "ana@pt-maju.co.id"

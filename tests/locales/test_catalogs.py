@@ -16,6 +16,7 @@ from tautan.core.errors import InvalidTransition, TautanError, UserError
 from tautan.core.i18n import normalize_locale, translator
 from tautan.core.transitions import ACTION_LABELS, STATUS_LABELS, Action
 from tautan.core.model import Status
+from tautan.core.views import VIA_LABELS
 from tautan.locales.update import KEYWORDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +92,75 @@ def test_indonesian_is_formal() -> None:
     assert not offenders
 
 
+# "Tautan" is the brand and the everyday Indonesian word for "link". The brand is always written
+# with a capital; the word is written in lower case and only where it plainly means the link: with
+# one of these words after it. Anything else reads as "via a link", the wording of phishing mail.
+LINK_QUALIFIERS = frozenset({
+    "undangan", "ini", "itu", "tersebut", "berikut", "baru", "di", "dalam", "pada", "yang", "masuk",
+    "konfirmasi", "pendaftaran", "permintaan", "email", "halaman", "web", "bergabung",
+})
+# The command is called tautan: "tautan show 12", "'tautan --help'" are commands, not prose.
+COMMAND_WORDS = frozenset({"show", "db", "--help", "list", "invite", "import", "resend", "cancel", "approve",
+                           "deny", "disconnect", "company", "link", "status", "serve", "web", "worker", "demo"})
+WORD = re.compile(r"\b(tautan)\b(?:\s+(\S+))?", re.IGNORECASE)
+
+
+def brand_problems(text: str) -> list[str]:
+    """Where ``text`` (an Indonesian msgstr) lets the brand read as the word, or the word as the brand."""
+    problems = []
+    for match in WORD.finditer(text):
+        word, following = match.group(1), (match.group(2) or "").strip(".,;:!?\"'()").lower()
+        if word == "Tautan":
+            # The brand, or the word opening a sentence ("Tautan ini ..."): both read right.
+            continue
+        if word != "tautan":
+            problems.append(f"{word!r} is neither the brand (Tautan) nor the word (tautan)")
+        elif following in COMMAND_WORDS:
+            continue
+        elif following not in LINK_QUALIFIERS:
+            problems.append(f"lower-case 'tautan {following}' reads as the brand: write 'Tautan' for the "
+                            f"name, or say which link ('tautan undangan', 'tautan ini', ...)")
+    return problems
+
+
+def test_the_brand_rule_catches_what_it_should() -> None:
+    assert brand_problems("Pesan dari PT Maju melalui Tautan.") == []
+    assert brand_problems("Buka tautan undangan, atau tautan berikut.") == []
+    assert brand_problems("Tautan ini sudah kedaluwarsa.") == []
+    assert brand_problems("Lihat kembali dengan: tautan show 12") == []
+    assert brand_problems("PT Maju mengundang Anda melalui tautan.")
+    assert brand_problems("terhubung di tautan")
+    assert brand_problems("Koneksi Anda di tautan:")
+    assert brand_problems("sistem TAUTAN")
+
+
+def test_indonesian_writes_the_brand_as_a_name() -> None:
+    offenders = {}
+    for message in catalog("id"):
+        if not message.id:
+            continue
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,)):
+            problems = brand_problems(text or "")
+            if problems:
+                offenders[text] = problems
+    assert not offenders
+
+
+def test_english_writes_the_brand_as_a_name() -> None:
+    """The msgids too: the brand is Tautan; lower case only for the command (``tautan show 12``)."""
+    offenders = [msgid for msgid in code_messages() for match in WORD.finditer(msgid)
+                 if match.group(1) != "Tautan" and (match.group(2) or "").strip("'\".,") not in COMMAND_WORDS]
+    assert not offenders
+
+
+def test_the_channels_of_history_are_told_apart() -> None:
+    """"via the link" and "by Tautan itself" must not read the same in Indonesian history lines."""
+    id_ = translator("id")
+    vias = [id_(label) for label in VIA_LABELS.values()]
+    assert len(set(vias)) == len(vias)
+    assert "tautan" not in vias and "Tautan" not in vias
+
+
 def test_no_obsolete_or_stale_entries() -> None:
     """Entries the code no longer uses are removed, so translators never work on dead text."""
     used = set(code_messages())
@@ -102,7 +172,7 @@ def test_translator_uses_the_catalog_and_fills_placeholders() -> None:
     id_ = translator("id-ID")
     assert id_.locale == "id"
     error = InvalidTransition(status=STATUS_LABELS[Status.CONNECTED], action=ACTION_LABELS[Action.ACCEPT])
-    assert id_.error(error) == "Tindakan \u201cterima\u201d tidak dapat dilakukan pada koneksi berstatus terhubung."
+    assert id_.error(error) == "Tindakan \u201csetujui\u201d tidak dapat dilakukan pada koneksi berstatus terhubung."
     assert translator("en").error(error) == "You cannot accept a connection that is connected."
     assert translator("fr").locale == "en"
 

@@ -205,3 +205,61 @@ def test_refusals_are_classified(smtp_sink) -> None:  # noqa: ANN001
     with pytest.raises(DeliveryError) as raised:
         _send(SmtpTransport(f"smtp://127.0.0.1:{port}", timeout=5))
     assert not raised.value.permanent
+
+
+# --- what a careful supplier reads ----------------------------------------------------------
+
+@pytest.mark.parametrize(("lang", "subject", "service", "receiving"), [
+    ("en", "Invitation from PT Pelanggan Jaya: send invoices electronically", "It costs suppliers nothing.",
+     "You are receiving this email because PT Pelanggan Jaya invited ana@pt-maju.co.id"),
+    ("id", "Undangan dari PT Pelanggan Jaya: kirim faktur secara elektronik", "Layanan ini gratis bagi pemasok.",
+     "Anda menerima email ini karena PT Pelanggan Jaya mengundang ana@pt-maju.co.id"),
+])
+def test_the_invitation_says_what_it_is_who_sent_it_and_why(lang: str, subject: str, service: str,
+                                                             receiving: str) -> None:
+    import dataclasses
+
+    view = dataclasses.replace(invitation(lang=lang), inviter="slack:T1/U2", inviter_name="Budi Santoso",
+                               inviter_email="budi@pelanggan.co.id")
+    message = parse(compose(item(view), CONFIG, now=NOW).as_bytes())
+    assert message["Subject"] == subject
+    assert message["From"].addresses[0].display_name == ("PT Pelanggan Jaya via Tautan" if lang == "en"
+                                            else "PT Pelanggan Jaya melalui Tautan")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert service in one_line(part)
+        assert "Budi Santoso" in part and "budi@pelanggan.co.id" in part
+        assert "slack:" not in part and "T1/U2" not in part
+        assert receiving in one_line(part)
+    link = re.search(r"https://tautan\.example\.id/i/[^\s\"<]+", text).group(0)
+    assert html.count(f'href="{link}"') == 2, "the button and the plain link under it"
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert "<!--[if mso]>" in html and 'width="560"' in html, "Outlook's fixed-width wrapper"
+    assert 'bgcolor="#0b6e4f"' in html, "a table-cell button Outlook draws"
+    assert "display:none;max-height:0" in html, "a preheader"
+
+
+@pytest.mark.parametrize(("inviter", "expected", "absent"), [
+    ("email:ana@pelanggan.co.id", "ana@pelanggan.co.id", "email:"),
+    ("cli:budi", "budi at PT Pelanggan Jaya", "cli:"),
+    ("slack:T1/U2", "please contact PT Pelanggan Jaya directly", "U2"),
+])
+def test_the_inviter_is_shown_as_a_person_never_as_an_id(inviter: str, expected: str, absent: str) -> None:
+    import dataclasses
+
+    view = dataclasses.replace(invitation(lang="en"), inviter=inviter)
+    text = compose(item(view), CONFIG, now=NOW).message.get_body(("plain",)).get_content()
+    assert expected in one_line(text) and absent not in text
+
+
+def test_plural_document_types_in_english() -> None:
+    import dataclasses
+
+    order = ConnectionView(id=2, customer_id=1, customer="PT Pelanggan Jaya", supplier_id=2, supplier="PT Maju",
+                           type="order", status="invited", invitation_id=7, created_at=NOW, updated_at=NOW)
+    view = invitation(lang="en")
+    view = dataclasses.replace(view, connections=(order, *view.connections))
+    message = compose(item(view), CONFIG, now=NOW).message
+    assert message["Subject"] == "Invitation from PT Pelanggan Jaya: send orders and invoices electronically"
+    assert "exchange orders and invoices electronically" in message.get_body(("plain",)).get_content()

@@ -167,14 +167,25 @@ def test_accept_connects_and_redirects_to_the_result(client: TestClient, uow: Un
     result = client.get(response.headers["location"])
     assert result.status_code == 200
     assert f"You are now connected with {factories.CUSTOMER} for these documents: catalog and invoice." in result.text
+    assert "What happens next" in result.text
+    assert f"please contact {factories.CUSTOMER} directly" in result.text  # a Slack inviter has no address here
     assert "<form" not in result.text and 'value="accept"' not in result.text
 
 
-def test_decline(client: TestClient, uow: UnitOfWork) -> None:
+def test_decline_asks_first_then_declines(client: TestClient, uow: UnitOfWork) -> None:
     invitation = invite(uow)
     csrf = open_form(client, page_url(invitation))
+    before = snapshot(uow, invitation)
 
-    response = client.post(page_url(invitation), data={"action": "decline", "csrf": csrf})
+    asked = client.post(page_url(invitation), data={"action": "decline", "csrf": csrf})
+
+    assert asked.status_code == 200
+    assert f"Decline the invitation from {factories.CUSTOMER}?" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text and "Back to the invitation" in asked.text
+    assert snapshot(uow, invitation) == before  # nothing changed yet
+
+    response = client.post(page_url(invitation), data={"action": "decline", "confirm": "yes",
+                                                       "csrf": csrf_field(asked.text)})
 
     assert response.status_code == 200  # after the redirect
     assert f"You declined the invitation from {factories.CUSTOMER} on March 2, 2026." in response.text
@@ -362,6 +373,10 @@ def test_an_expired_invitation_offers_a_renewal_once(client: TestClient, uow: Un
         renewed = client.post(page_url(invitation) + "/renew", data={"csrf": csrf})
         assert renewed.status_code == 200
         assert f"We have told {factories.CUSTOMER} that you would like a new invitation." in renewed.text
+        assert "You asked on Apr 2, 2026." in renewed.text  # the day of the first request, not of this one
+        clock.advance(hours=2)
+    again = client.get(page_url(invitation))
+    assert f"You asked {factories.CUSTOMER} for a new invitation on Apr 2, 2026." in again.text
     assert kinds(uow, invitation)["renewal_requested"] == 1
     assert current(uow, invitation).status == "pending"
 
@@ -412,13 +427,51 @@ def test_indonesian_from_the_invitation(client: TestClient, uow: UnitOfWork) -> 
     assert translator("id").date(invitation.expires_at) in html
 
 
-def test_the_first_accept_language_tag_beats_the_invitation(client: TestClient, uow: UnitOfWork) -> None:
-    invitation = invite(uow, types=("invoice",), lang="en")
+def test_the_invitation_language_beats_the_browser(client: TestClient, uow: UnitOfWork) -> None:
+    """An Indonesian invitation opened on a phone set to English stays Indonesian."""
+    indonesian_invitation = invite(uow, types=("invoice",), lang="id")
+    english_phone = {"Accept-Language": "en-US,en;q=0.9"}
 
-    assert '<html lang="id">' in client.get(page_url(invitation), headers={"Accept-Language": "id-ID,id;q=0.9"}).text
-    # Only the first tag counts; one we do not speak leaves the invitation's language.
-    assert '<html lang="en">' in client.get(page_url(invitation),
-                                            headers={"Accept-Language": "fr-FR,id;q=0.9"}).text
+    assert '<html lang="id">' in client.get(page_url(indonesian_invitation), headers=english_phone).text
+
+
+def test_page_language_order(client: TestClient, uow: UnitOfWork) -> None:
+    """?lang, then the EN|ID cookie, then the invitation's language, then Accept-Language."""
+    invitation = invite(uow, types=("invoice",), lang="id")
+    url, browser_en = page_url(invitation), {"Accept-Language": "en"}
+
+    assert '<html lang="en">' in client.get(url + "?lang=en", headers={"Accept-Language": "id"}).text
+    client.cookies.clear()
+    client.cookies.set("lang", "en")
+    assert '<html lang="en">' in client.get(url, headers={"Accept-Language": "id"}).text
+    client.cookies.clear()
+    assert '<html lang="id">' in client.get(url, headers=browser_en).text
+    # Where no invitation is known (a bad link), the browser's first tag we speak decides.
+    assert '<html lang="id">' in client.get(f"{BASE}/i/nonsense", headers={"Accept-Language": "id-ID,en"}).text
+    assert '<html lang="en">' in client.get(f"{BASE}/i/nonsense", headers={"Accept-Language": "fr-FR,id"}).text
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_unknown_paths_get_a_branded_bilingual_404(client: TestClient, lang: str) -> None:
+    response = client.get(f"{BASE}/nowhere/at/all", headers={"Accept-Language": lang})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    t, other = translator(lang), translator("id" if lang == "en" else "en")
+    assert f'<html lang="{lang}">' in response.text
+    assert t("Page not found") in response.text and other("Page not found") in response.text
+    assert "Tautan" in response.text and "Not Found" not in response.text
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_root_says_what_tautan_is(client: TestClient, lang: str) -> None:
+    response = client.get(f"{BASE}/?lang={lang}")
+
+    assert response.status_code == 200
+    t, other = translator(lang), translator("id" if lang == "en" else "en")
+    assert t("What is Tautan?") in response.text and other("What is Tautan?") in response.text
+    assert t("It costs suppliers nothing.") in response.text or "gratis" in response.text
 
 
 def test_the_language_switch_wins_and_is_remembered(client: TestClient, uow: UnitOfWork) -> None:
@@ -470,7 +523,7 @@ def test_unsubscribe_post_suppresses_the_customer(client: TestClient, uow: UnitO
     again = client.post(unsubscribe_link(invitation), data={"csrf": csrf})
 
     assert response.status_code == again.status_code == 200
-    assert "Invitations stopped" in response.text
+    assert "Invitations stopped" in response.text and "You asked on Mar 2, 2026." in response.text
     assert kinds(uow, invitation)["unsubscribed"] == 1
     with pytest.raises(Suppressed):
         factories.invite(uow, types=("order",))

@@ -369,7 +369,7 @@ def test_the_page_speaks_indonesian(client: TestClient, uow: UnitOfWork, engine:
     f.invite(uow)
     signed_in(client, engine)
     html = client.get("/s/connections?lang=id").text
-    assert '<html lang="id">' in html and "Koneksi pelanggan" in html and "Terima" in html
+    assert '<html lang="id">' in html and "Koneksi pelanggan" in html and "Setuju" in html
 
 
 # --- contacts ----------------------------------------------------------------------------------
