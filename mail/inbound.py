@@ -29,6 +29,7 @@ from email.utils import getaddresses
 
 from tautan.core import inbox, services
 from tautan.core.errors import ConcurrentChange, InvitationClosed, InvitationExpired, NotFound, Unavailable
+from tautan.core.freemail import is_free_mail
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
 from tautan.mail.compose import ANSWER_KINDS, MailConfig
@@ -255,8 +256,12 @@ def _sender(message: EmailMessage) -> str | None:
 
 
 def _same_party(sender: str, invited: str) -> bool:
-    """The invited address itself, or another address at its domain (a shared mailbox's colleague)."""
-    return hmac.compare_digest(sender, invited) or sender.rpartition("@")[2] == invited.rpartition("@")[2]
+    """The invited address itself, or another address at its domain (a shared mailbox's colleague),
+    unless that domain is a shared mail provider, where a neighbour is a stranger."""
+    if hmac.compare_digest(sender, invited):
+        return True
+    domain = invited.rpartition("@")[2]
+    return sender.rpartition("@")[2] == domain and not is_free_mail(domain)
 
 
 def _malformed(message: EmailMessage) -> bool:

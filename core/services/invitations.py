@@ -40,6 +40,7 @@ from tautan.core.services._base import (
     _supplier_for,
     _suppressed,
     _type_codes,
+    _verify_domain,
     _via,
     new_reply_token,
     normalize_email,
@@ -177,6 +178,8 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
                   previous=connection.status)
         invitation.status = outcome
         invitation.closed_at = now
+        if action == Action.ACCEPT:  # the invitation's token reached this mailbox: the domain is the supplier's
+            _verify_domain(session, invitation.supplier, invitation.email)
         if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
             uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
                     invitation=invitation)
