@@ -30,6 +30,9 @@ class EventKind(enum.StrEnum):
     BOUNCED = "bounced"
     RENEWAL_REQUESTED = "renewal_requested"
     UNSUBSCRIBED = "unsubscribed"
+    SUPPLIER_IDENTITY = "supplier_identity"
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    COMPANY_PROFILE = "company_profile"
 
 
 class Via(enum.StrEnum):
@@ -65,5 +68,5 @@ EVENT_OF_ACTION: Mapping[Action, EventKind] = MappingProxyType({
 # Events the customer's team hears about (a Slack channel notice), one notice per change.
 NOTIFY: frozenset[EventKind] = frozenset({
     EventKind.ACCEPTED, EventKind.DECLINED, EventKind.BOUNCED, EventKind.EXPIRED, EventKind.REQUESTED,
-    EventKind.RENEWAL_REQUESTED,
+    EventKind.RENEWAL_REQUESTED, EventKind.POSSIBLE_DUPLICATE,
 })

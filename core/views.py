@@ -170,6 +170,9 @@ EVENT_LABELS: Mapping[EventKind, Label] = MappingProxyType({
     EventKind.BOUNCED: Label(N_("invitation could not be delivered")),
     EventKind.RENEWAL_REQUESTED: Label(N_("asked for a new invitation")),
     EventKind.UNSUBSCRIBED: Label(N_("asked for no more invitations")),
+    EventKind.SUPPLIER_IDENTITY: Label(N_("company details recorded")),
+    EventKind.POSSIBLE_DUPLICATE: Label(N_("possible duplicate supplier")),
+    EventKind.COMPANY_PROFILE: Label(N_("sign-up profile changed")),
 })
 
 # Through what a change was made, as people read it (``Event.via``).

@@ -18,6 +18,7 @@ from tautan.core.model import InvitationStatus, Status
 from tautan.core.transitions import STATUS_LABELS
 from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
 from tautan.mail.links import invitation_url, reply_address, unsubscribe_url
+from tautan.mail.onboarding import onboarding_text
 from tautan.mail.templating import render
 
 # Header lines may be 998 characters (RFC 5322); folding at 78 would turn the long, signed
@@ -94,7 +95,8 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
                    if item.kind == "accepted"
                    else t("You declined the invitation from {customer}", customer=context["customer"]))
         template = "answered"
-        context.update(kind=item.kind)
+        context.update(kind=item.kind, onboarding=onboarding_text(t, item.payload.get("onboarding"),
+                                                                  customer=str(context["customer"])))
 
     message = _headers(item, config, t, now=now, subject=subject,
                        sender_name=t("{customer} via tautan", customer=context["customer"]),

@@ -44,6 +44,7 @@ from tautan.core.model import InvitationStatus
 from tautan.core.uow import Clock, UnitOfWork
 from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
 from tautan.mail.links import INVITATION_PAGE, REQUEST_LINK_TTL, SUPPLIER_REQUEST, UNSUBSCRIBE, sign, unsign, unsubscribe_url
+from tautan.mail.onboarding import onboarding_text
 from tautan.mail.templating import render
 
 log = logging.getLogger(__name__)
@@ -279,8 +280,12 @@ class InvitationPages:
             return self.render(request, t, "expired.html", status=status, csrf_for=view.id,
                                renew_path=self.page_path(request, "invitation_renew", link), **context)
         connected = [c.type for c in view.connections if c.status == "connected"]
+        onboarding = None
+        if state == "accepted" and connected:
+            data = services.onboarding(self.container.uow(), customer=view.customer_id, types=connected)
+            onboarding = onboarding_text(t, data, customer=view.customer)
         return self.render(request, t, "answered.html", status=status, state=state,
-                           connected_types=type_list(t, connected), **context)
+                           connected_types=type_list(t, connected), onboarding=onboarding, **context)
 
     # --- errors -------------------------------------------------------------------------------
 

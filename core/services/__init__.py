@@ -28,6 +28,20 @@ from tautan.core.services.companies import (
     get_company_by_slug,
     set_company_locale,
 )
+from tautan.core.services.identity import (
+    DirectoryEntry,
+    IdentityView,
+    ProfileView,
+    clean_peppol_id,
+    clean_tax_id,
+    customer_profile,
+    directory,
+    find_duplicate,
+    onboarding,
+    set_customer_profile,
+    set_supplier_identity,
+    supplier_identity,
+)
 from tautan.core.services.invitations import (
     accept,
     cancel,
@@ -60,4 +74,7 @@ __all__ = [
     "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",
     "set_company_locale", "unsubscribe",
+    "DirectoryEntry", "IdentityView", "ProfileView", "clean_peppol_id", "clean_tax_id", "customer_profile",
+    "directory", "find_duplicate", "onboarding", "set_customer_profile", "set_supplier_identity",
+    "supplier_identity",
 ]
