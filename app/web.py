@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tautan.wiring import Container
-from tautan.mail import pages
+from tautan.mail import join_pages, pages
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ def create_app(container: Container) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *pages.routes(container),
+        *join_pages.routes(container),
     ]
     if container.slack_app is not None:  # POST /slack/events, GET /slack/install, /slack/oauth_redirect
         from tautan.bot import web as slack_web

@@ -58,3 +58,12 @@ def request_url(base_url: str, secret_keys: Sequence[str], customer_id: int, ema
     epoch); the page decides whether it is still valid, with the application's clock."""
     token = sign(secret_keys, SUPPLIER_REQUEST, [customer_id, email, issued_at])
     return f"{base_url.rstrip('/')}/r/{token}"
+
+
+def join_url(base_url: str, customer_slug: str, unit_slug: str | None = None) -> str:
+    """The public join page of a customer (or unit): not a secret, so not signed."""
+    return f"{base_url.rstrip('/')}/join/{customer_slug}" + (f"/{unit_slug}" if unit_slug else "")
+
+
+def request_address(slug: str, mail_domain: str) -> str:
+    return f"request+{slug}@{mail_domain}"

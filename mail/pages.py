@@ -153,6 +153,9 @@ def page(handler: Handler) -> Handler:
 
 
 class InvitationPages:
+    # Where each page's CSRF cookie is sent: only to the page that set it.
+    COOKIE_PATHS: Mapping[str, str] = {"unsubscribe_page": "/u/", "request_page": "/r/"}
+
     def __init__(self, container: PageContainer) -> None:
         self.container = container
 
@@ -387,7 +390,7 @@ class InvitationPages:
         response = HTMLResponse(html, status_code=status, headers=dict(SECURITY_HEADERS))
         secure = self.container.settings.public_base_url.startswith("https://")
         if nonce is not None:
-            prefix = {"unsubscribe_page": "/u/", "request_page": "/r/"}.get(route or "", "/i/")
+            prefix = self.COOKIE_PATHS.get(route or "", "/i/")
             response.set_cookie(csrf_cookie(csrf_for), nonce, path=self.root(request) + prefix,
                                 httponly=True, samesite="strict", secure=secure)
         asked = normalize_locale(request.query_params.get("lang"), default="")

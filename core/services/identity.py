@@ -4,6 +4,7 @@ document type once connected, whom to contact, instructions in both languages)."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,10 +16,21 @@ from stdnum import util as stdnum_util
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.id import npwp
 
-from tautan.core.errors import InvalidInput
+from tautan.core.errors import InvalidInput, NotFound
 from tautan.core.events import EventKind
+from tautan.core.freemail import domain_of, is_free_mail
 from tautan.core.i18n import N_, SUPPORTED_LOCALES
-from tautan.core.model import DOCUMENT_TYPES, Company, Connection, MemberRole, Membership, Person, Role, search_key
+from tautan.core.model import (
+    DOCUMENT_TYPES,
+    Company,
+    Connection,
+    MemberRole,
+    Membership,
+    Outbox,
+    Person,
+    Role,
+    search_key,
+)
 from tautan.core.services._base import (
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
@@ -368,6 +380,82 @@ def directory(uow: UnitOfWork, query: str, *, limit: int = MAX_DIRECTORY) -> lis
                                units=tuple((u.name, u.slug) for u in c.units)) for c in rows]
 
 
-__all__ = ["METHODS", "MAX_MESSAGE_LENGTH", "DirectoryEntry", "IdentityView", "ProfileView", "clean_country",
+
+
+# --- the join page ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JoinTarget:
+    """A customer (or unit) as its join page shows it."""
+
+    id: int
+    name: str
+    display_name: str
+    customer_slug: str
+    unit_slug: str | None  # the unit's part of /join/<customer>/<unit>
+    request_slug: str  # for request+<slug>@MAIL_DOMAIN
+    locale: str
+    types: tuple[str, ...]
+    texts: Mapping[str, Mapping[str, str]]
+    known_contacts: tuple[str, ...]  # admins' and contacts' addresses (the "contact at the customer" check)
+    domains: tuple[str, ...]  # domains of those addresses, shared providers left out
+
+
+def _join_target(company: Company) -> JoinTarget:
+    root = company.root
+    session = Session.object_session(company)
+    emails: list[str] = []
+    if session is not None:
+        emails = list(session.scalars(select(Person.email).join(Membership, Membership.person_id == Person.id)
+                                      .where(Membership.company_id.in_({company.id, root.id}))))
+    profile = _merged_profile(company)
+    # The people the customer itself named count as its contacts too.
+    emails += [e for e in (profile.get("contact"), profile.get("invoice_email")) if e]
+    domains = sorted({domain_of(e) for e in emails if not is_free_mail(e)})
+    unit_part = company.slug.removeprefix(root.slug + "-") if company.parent_id is not None else None
+    return JoinTarget(id=company.id, name=company.name, display_name=company.display_name,
+                      customer_slug=root.slug, unit_slug=unit_part, request_slug=company.slug,
+                      locale=company.locale, types=DOCUMENT_TYPES,
+                      texts={k: dict(profile.get(k) or {}) for k in PROFILE_TEXTS},
+                      known_contacts=tuple(sorted(set(emails))), domains=tuple(domains))
+
+
+def join_target(uow: UnitOfWork, *, customer_slug: str, unit_slug: str | None = None) -> JoinTarget:
+    """The customer (or unit) behind /join/<customer-slug>[/<unit-slug>], or ``NotFound``."""
+    with uow:
+        session = uow.session
+        root = session.scalars(select(Company).where(Company.slug == customer_slug.lower(),
+                                                     Company.parent_id.is_(None))).first()
+        company = root
+        if root is not None and unit_slug:
+            company = session.scalars(select(Company).where(
+                Company.parent_id == root.id, Company.slug == f"{root.slug}-{unit_slug.lower()}")).first()
+        if company is None or not company.is_customer:
+            raise NotFound(N_("There is no company called {name}."), name=customer_slug[:80])
+        return _join_target(company)
+
+
+def join_link(uow: UnitOfWork, customer: CompanyRef, *, unit: str | None = None) -> JoinTarget:
+    """What a customer admin hands out: the join page's slugs and the request address's."""
+    with uow:
+        company = _company(uow.session, customer, unit=unit)
+        if not company.is_customer:
+            raise InvalidInput(N_("{name} is not a customer company."), name=company.display_name)
+        return _join_target(company)
+
+
+
+def confirmations_from(uow: UnitOfWork, *, client: str, since: dt.timedelta, limit: int = 5000) -> int:
+    """How many request confirmations a join form sent lately for one client (a keyed digest of its
+    network address, never the address itself): for the per-client rate limit."""
+    with uow:
+        payloads = uow.session.scalars(
+            select(Outbox.payload).where(Outbox.kind == "request_confirm", Outbox.created_at > uow.now() - since)
+            .order_by(Outbox.id.desc()).limit(limit))
+        return sum(1 for p in payloads if (p or {}).get("client") == client)
+
+
+__all__ = ["METHODS", "MAX_MESSAGE_LENGTH", "DirectoryEntry", "IdentityView", "JoinTarget", "ProfileView",
+           "clean_country", "confirmations_from", "join_link", "join_target",
            "clean_peppol_id", "clean_tax_id", "customer_profile", "directory", "find_duplicate", "format_tax_id",
            "onboarding", "onboarding_of", "set_customer_profile", "set_supplier_identity", "supplier_identity"]

@@ -36,14 +36,17 @@ from tautan.core.views import (
 
 
 def request_by_email(uow: UnitOfWork, *, email: str, customer: CompanyRef, types: Sequence[str], actor: str,
-                     via: str, supplier_name: str | None = None) -> list[ConnectionView]:
-    """A supplier contact, having confirmed its address, asks a customer to connect."""
+                     via: str, supplier_name: str | None = None, contact: str | None = None) -> list[ConnectionView]:
+    """A supplier contact, having confirmed its address, asks a customer to connect (``contact``:
+    the person at the customer it named, already checked by the caller)."""
     email = normalize_email(email)
     type_codes = _type_codes(types)
     with uow:
         target = _company(uow.session, customer)
         supplier, _person, similar = _supplier_for_request(uow, email, supplier_name)
         details: dict[str, Any] = {"email": email}
+        if contact:
+            details["contact"] = normalize_email(contact)
         if similar is not None:
             # The admins' notice says plainly: a company of that name exists, and this address is not its.
             details["similar_to"] = similar
