@@ -28,11 +28,11 @@ def onboarding_text(t: Translator, data: Mapping[str, Any] | None, *, customer: 
         label = t(DOCUMENT_TYPE_LABELS[code].message_id) if code in DOCUMENT_TYPE_LABELS else code
         method = way.get("method")
         if method == "peppol":
-            ways.append(t("{type}: send it through PEPPOL to participant id {value}.", type=label, value=value))
+            ways.append(t("Send each {type} through PEPPOL to participant id {value}.", type=label, value=value))
         elif method == "email":
-            ways.append(t("{type}: send it by email to {value}.", type=label, value=value))
+            ways.append(t("Send each {type} by email to {value}.", type=label, value=value))
         elif method == "portal":
-            ways.append(t("{type}: upload it on the customer's portal at {value}.", type=label, value=value))
+            ways.append(t("Upload each {type} on the customer's portal at {value}.", type=label, value=value))
     texts = data.get("instructions") or {}
     # The supplier's language first; the other language rather than nothing.
     instructions = texts.get(t.locale) or next(iter(texts.values()), None)

@@ -123,3 +123,47 @@ def test_a_neighbour_at_a_shared_mail_provider_cannot_answer(
     send(port, mail("ana@pt-maju.co.id", f"connect+{colleague.reply_token}@{DOMAIN}", "Re: invitation", "Setuju"))
     inbound.process_pending()
     assert outcomes(container)[-1] == "accepted"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", ["How to send your documents to PT Pelanggan Jaya:",
+            "Send each invoice through PEPPOL to participant id 0195:id123.",
+            "Send each order by email to order@pelanggan.co.id.", "Quote the PO number.",
+            "Questions? Contact ap@pelanggan.co.id."]),
+    ("id", ["Cara mengirim dokumen Anda kepada PT Pelanggan Jaya:",
+            "Kirim setiap faktur melalui PEPPOL ke ID peserta 0195:id123.", "Sebutkan nomor PO.",
+            "Ada pertanyaan? Hubungi ap@pelanggan.co.id."]),
+])
+def test_the_confirmation_email_says_how_to_send_documents(container: Any, worker: Worker, smtp_sink: Any,
+                                                            lang: str, expected: list[str]) -> None:
+    uow = container.uow
+    f.companies(uow())
+    services.set_customer_profile(uow(), customer=f.CUSTOMER, peppol_id="0195:ID123",
+                                  invoice_email="order@pelanggan.co.id", receive={"order": "email"},
+                                  contact="ap@pelanggan.co.id", instructions="Quote the PO number.", lang="en",
+                                  actor=f.ADMIN, via="cli")
+    services.set_customer_profile(uow(), customer=f.CUSTOMER, instructions="Sebutkan nomor PO.", lang="id",
+                                  actor=f.ADMIN, via="cli")
+    invitation = f.invite(uow(), types=("invoice", "order"), lang=lang)
+    services.accept(uow(), invitation_id=invitation.id, actor=f.CONTACT, via="email")
+    worker.run_once()
+    (confirmation,) = [m for m in smtp_sink[0].messages() if m["Content-Language"] == lang
+                       and "PT Pelanggan Jaya" in str(m["Subject"]) and "order" not in str(m["Subject"])
+                       and m.get_body(("plain",)).get_content().count("PEPPOL")]
+    text = confirmation.get_body(("plain",)).get_content()
+    html = confirmation.get_body(("html",)).get_content()
+    for line in expected:
+        assert line in text and line in html.replace("&#39;", "'"), line
+    assert "Nothing else is needed" not in text and "Tidak ada lagi" not in text
+
+
+def test_without_onboarding_information_the_email_says_whom_to_contact(container: Any, worker: Worker,
+                                                                        smtp_sink: Any) -> None:
+    f.companies(container.uow())
+    invitation = f.invite(container.uow(), lang="id")
+    services.accept(container.uow(), invitation_id=invitation.id, actor=f.CONTACT, via="email")
+    worker.run_once()
+    texts = [m.get_body(("plain",)).get_content() for m in smtp_sink[0].messages()]
+    (text,) = [x for x in texts if "belum menentukan" in x]
+    assert "PT Pelanggan Jaya belum menentukan cara penerimaan dokumen." in text
+    assert "Silakan tanyakan kepada kontak Anda di PT Pelanggan Jaya cara mengirimnya." in text
