@@ -9,7 +9,8 @@ Admins get the buttons; everyone else sees the same figures and a word on who ca
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from tautan.bot import blocks as b
+from tautan.bot import profile
 from tautan.bot.app import Deps, Who
 from tautan.core import services
 from tautan.core.i18n import Translator
@@ -48,6 +50,8 @@ class Dashboard:
     requests: tuple[ConnectionView, ...]
     requests_total: int
     activity: tuple[Activity, ...]
+    # Suppliers of the waiting requests that told us who they are (or look like another company).
+    identities: dict[int, services.IdentityView] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -119,7 +123,16 @@ def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
             activity.append(Activity(event.kind, partner, (code,) if code else (), event.at))
         return Dashboard(company_id=company.id, company=company.name, units=tuple(u.name for u in company.units),
                          counts=counts, requests=requests.items, requests_total=requests.total,
-                         activity=tuple(activity))
+                         activity=tuple(activity), identities=_identities(deps, requests.items))
+
+
+def _identities(deps: Deps, requests: Sequence[ConnectionView]) -> dict[int, services.IdentityView]:
+    found = {}
+    for supplier_id in {r.supplier_id for r in requests}:
+        identity = services.supplier_identity(deps.uow(), supplier_id)
+        if identity.legal_name or identity.tax_id or identity.peppol_id or identity.duplicate_of:
+            found[supplier_id] = identity
+    return found
 
 
 def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool) -> dict[str, Any]:
@@ -143,6 +156,8 @@ def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool) -> dict[st
     for request in dashboard.requests[:MAX_REQUESTS]:
         in_unit = request.customer_id != dashboard.company_id
         blocks += b.request_rows(t, request, buttons=is_admin, show_customer=in_unit)
+        if request.supplier_id in dashboard.identities:
+            blocks += profile.identity_blocks(t, dashboard.identities[request.supplier_id])
     if not dashboard.requests:
         blocks.append(b.context(t("No requests are waiting.")))
     elif dashboard.requests_total > len(dashboard.requests):
