@@ -64,6 +64,7 @@ class InvitationView:
     connections: tuple[ConnectionView, ...]
     created: bool = True
     added_types: tuple[str, ...] = ()
+    join_path: str = ""  # the customer's (or unit's) join page: /join/<customer>[/<unit>]
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -127,7 +128,14 @@ def invitation_view(invitation: Invitation, *, created: bool = True,
         last_sent_at=invitation.last_sent_at,
         reminders_sent=invitation.reminders_sent,
         connections=tuple(connection_view(c) for c in invitation.connections),
-        created=created, added_types=added_types)
+        created=created, added_types=added_types, join_path=join_path(customer))
+
+
+def join_path(company: Company) -> str:
+    root = company.root
+    if company.parent_id is None:
+        return f"/join/{root.slug}"
+    return f"/join/{root.slug}/{company.slug.removeprefix(root.slug + '-')}"
 
 
 def event_view(event: Event) -> EventView:

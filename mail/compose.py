@@ -178,6 +178,7 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
                                      invitation.reply_token),
         "unsubscribe_url": unsubscribe_url(config.public_base_url, config.secret_keys, invitation.id,
                                            invitation.reply_token),
+        "join_url": config.public_base_url.rstrip("/") + invitation.join_path if invitation.join_path else "",
     }
 
 

@@ -167,3 +167,14 @@ def test_without_onboarding_information_the_email_says_whom_to_contact(container
     (text,) = [x for x in texts if "belum menentukan" in x]
     assert "PT Pelanggan Jaya belum menentukan cara penerimaan dokumen." in text
     assert "Silakan tanyakan kepada kontak Anda di PT Pelanggan Jaya cara mengirimnya." in text
+
+
+def test_the_invitation_email_shows_the_customers_join_page(container: Any, worker: Worker, smtp_sink: Any) -> None:
+    f.companies(container.uow())
+    services.create_company(container.uow(), name="Gudang Jakarta", parent=f.CUSTOMER, actor=f.ADMIN, via="cli")
+    f.invite(container.uow(), unit="Gudang Jakarta", lang="id")
+    worker.run_once()
+    (message,) = smtp_sink[0].messages()
+    url = "https://tautan.example.id/join/pt-pelanggan-jaya/gudang-jakarta"
+    assert f"Halaman PT Pelanggan Jaya / Gudang Jakarta di Tautan: {url}" in message.get_body(("plain",)).get_content()
+    assert f'href="{url}"' in message.get_body(("html",)).get_content()
