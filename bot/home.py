@@ -8,6 +8,7 @@ Admins get the buttons; everyone else sees the same figures and a word on who ca
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -88,6 +89,11 @@ def publish_home(client: WebClient, who: Who, deps: Deps) -> None:
 
 def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
     """Everything the Home tab shows, for one customer company and its units."""
+    dashboard = _load_dashboard(deps, company_id)
+    return dataclasses.replace(dashboard, identities=_identities(deps, dashboard.requests))
+
+
+def _load_dashboard(deps: Deps, company_id: int) -> Dashboard:
     requests = services.search(deps.uow(), company=company_id, statuses=[Status.REQUESTED], per_page=MAX_REQUESTS)
     uow: UnitOfWork = deps.uow()
     with uow:
@@ -123,7 +129,7 @@ def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
             activity.append(Activity(event.kind, partner, (code,) if code else (), event.at))
         return Dashboard(company_id=company.id, company=company.name, units=tuple(u.name for u in company.units),
                          counts=counts, requests=requests.items, requests_total=requests.total,
-                         activity=tuple(activity), identities=_identities(deps, requests.items))
+                         activity=tuple(activity))
 
 
 def _identities(deps: Deps, requests: Sequence[ConnectionView]) -> dict[int, services.IdentityView]:

@@ -55,7 +55,8 @@ def profile_view(t: Translator, profile: services.ProfileView) -> dict[str, Any]
     instructions = profile.texts.get("instructions", {})
     blocks = [
         b.input_block("listed", t("Directory"), checkbox, optional=True),
-        text("peppol_id", t("PEPPOL participant id"), profile.peppol_id, hint=t("scheme:value, for example 0195:SGUEN201912345A")),
+        text("peppol_id", t("PEPPOL participant id"), profile.peppol_id,
+             hint=t("scheme:value, for example 0195:SGUEN201912345A")),
         text("invoice_email", t("Address for invoices"), profile.invoice_email),
         text("portal_url", t("Supplier portal (https://…)"), profile.portal_url),
         text("contact", t("Contact for suppliers (email)"), profile.contact),

@@ -85,8 +85,9 @@ class JoinPages(InvitationPages):
             return self.join_form(request, t, target, key, values, problem=problem, status=400)
         email = details["email"]
         client = self.client_key(request)
-        if (await self.run(inbox.answers_sent, recipient=email, kinds=["request_confirm"], since=DAY) >= self.per_address
-                or await self.run(inbox.answers_sent, domain=domain_of(email), kinds=["request_confirm"],
+        kinds = ["request_confirm"]
+        if (await self.run(inbox.answers_sent, recipient=email, kinds=kinds, since=DAY) >= self.per_address
+                or await self.run(inbox.answers_sent, domain=domain_of(email), kinds=kinds,
                                   since=DAY) >= self.per_domain
                 or await self.run(services.confirmations_from, client=client, since=DAY) >= self.per_client):
             raise Refused(429, N_("Too many requests"),
@@ -110,7 +111,8 @@ class JoinPages(InvitationPages):
             request, t, "join/form.html", link=None, route="join_page", csrf_for=key, here=request.url.path,
             status=status, target=target, values=values, problem=problem,
             all_types=[(code, t(label.message_id)) for code, label in DOCUMENT_TYPE_LABELS.items()],
-            offered=type_list(t, target.types), terms=texts_in(target.texts.get("terms"), t.locale), privacy=texts_in(target.texts.get("privacy"), t.locale),
+            offered=type_list(t, target.types), terms=texts_in(target.texts.get("terms"), t.locale),
+            privacy=texts_in(target.texts.get("privacy"), t.locale),
             join_address=join_url(settings.public_base_url, target.customer_slug, target.unit_slug),
             request_address=request_address(target.request_slug, settings.mail_domain))
 

@@ -32,6 +32,7 @@ from starlette.routing import Route
 from tautan.core import services
 from tautan.core.errors import (
     ConcurrentChange,
+    InvalidInput,
     InvitationClosed,
     InvitationExpired,
     NotFound,
@@ -165,6 +166,7 @@ class InvitationPages:
         return [
             Route("/i/{token}", self.invitation, methods=["GET", "POST"], name="invitation_page"),
             Route("/i/{token}/renew", self.renew, methods=["POST"], name="invitation_renew"),
+            Route("/i/{token}/identity", self.identity, methods=["POST"], name="invitation_identity"),
             Route("/u/{token}", self.unsubscribe, methods=["GET", "POST"], name="unsubscribe_page"),
             Route("/r/{token}", self.supplier_request, methods=["GET", "POST"], name="request_page"),
         ]
@@ -247,6 +249,24 @@ class InvitationPages:
                            invitation=view, **facts(t, view))
 
     @page
+    async def identity(self, request: Request) -> Response:
+        """At the end of accepting, the supplier says who it is (legal name, NPWP, PEPPOL id), once."""
+        link = self.link(request, INVITATION_PAGE)
+        form = await self.form(request)
+        view = await self.load(request, link)
+        self.check_csrf(request, form, link)
+        if invitation_state(view, self.container.clock()) != "accepted":
+            return self.redirect(self.page_path(request, "invitation_page", link))
+        fields = {name: str(form.get(name, "")).strip()[:200] for name in ("legal_name", "tax_id", "peppol_id")}
+        try:
+            await self.run(services.set_supplier_identity, supplier=view.supplier_id, customer=view.customer_id,
+                           actor=actor(view), via="link", country="ID" if fields["tax_id"] else None, **fields)
+        except InvalidInput as error:
+            return self.state_page(request, link, view, status=400, problem=self.translator(request).error(error),
+                                   typed=fields)
+        return self.redirect(self.page_path(request, "invitation_page", link))
+
+    @page
     async def unsubscribe(self, request: Request) -> Response:
         link = self.link(request, UNSUBSCRIBE)
         if request.method in ("GET", "HEAD"):
@@ -270,7 +290,8 @@ class InvitationPages:
 
     # --- what the invitation page shows --------------------------------------------------------
 
-    def state_page(self, request: Request, link: Link, view: InvitationView, *, status: int = 200) -> Response:
+    def state_page(self, request: Request, link: Link, view: InvitationView, *, status: int = 200,
+                   problem: str | None = None, typed: Mapping[str, str] | None = None) -> Response:
         t = self.translator(request)
         context = dict(link=link, route="invitation_page", invitation=view, **facts(t, view))
         state = invitation_state(view, self.container.clock())
@@ -283,12 +304,15 @@ class InvitationPages:
             return self.render(request, t, "expired.html", status=status, csrf_for=view.id,
                                renew_path=self.page_path(request, "invitation_renew", link), **context)
         connected = [c.type for c in view.connections if c.status == "connected"]
-        onboarding = None
+        onboarding = identity = None
         if state == "accepted" and connected:
             data = services.onboarding(self.container.uow(), customer=view.customer_id, types=connected)
             onboarding = onboarding_text(t, data, customer=view.customer)
+            identity = services.supplier_identity(self.container.uow(), view.supplier_id)
         return self.render(request, t, "answered.html", status=status, state=state,
-                           connected_types=type_list(t, connected), onboarding=onboarding, **context)
+                           connected_types=type_list(t, connected), onboarding=onboarding, identity=identity,
+                           csrf_for=view.id if identity is not None else None, problem=problem, typed=typed or {},
+                           identity_path=self.page_path(request, "invitation_identity", link), **context)
 
     # --- errors -------------------------------------------------------------------------------
 

@@ -78,7 +78,8 @@ __all__ = [
     "get_invitation", "history", "invite", "mark_undeliverable", "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",
     "set_company_locale", "unsubscribe",
-    "DirectoryEntry", "IdentityView", "JoinTarget", "ProfileView", "join_link", "join_target", "confirmations_from", "clean_peppol_id", "clean_tax_id", "customer_profile",
+    "DirectoryEntry", "IdentityView", "JoinTarget", "ProfileView", "join_link", "join_target", "confirmations_from",
+    "clean_peppol_id", "clean_tax_id", "customer_profile",
     "directory", "find_duplicate", "onboarding", "set_customer_profile", "set_supplier_identity",
     "supplier_identity",
 ]

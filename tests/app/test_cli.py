@@ -198,7 +198,8 @@ def test_company_set_and_link(run: Run, tmp_path) -> None:  # noqa: ANN001
     profile = run.json("company", "set", "PT Pelanggan Jaya", "--receive", "catalog=portal", "--portal-url",
                        "https://portal.pelanggan.co.id")
     assert profile["listed"] and profile["peppol_id"] == "0195:id123"
-    assert profile["receive"] == {"catalog": "portal"} and profile["texts"]["instructions"] == {"id": "Sebutkan nomor PO."}
+    assert profile["receive"] == {"catalog": "portal"}
+    assert profile["texts"]["instructions"] == {"id": "Sebutkan nomor PO."}
     run("company", "set", "PT Pelanggan Jaya", "--peppol-id", "nope", code=1)
     assert "PEPPOL" in run.err and len(run.err.strip().splitlines()) == 1
     run("company", "set", "PT Pelanggan Jaya", "--receive", "invoice=fax", code=1)

@@ -112,8 +112,9 @@ def test_profile_onboarding_and_directory(uow: UnitOfWork) -> None:
     assert [e.name for e in services.directory(uow, "PELANGGAN")] == [f.CUSTOMER]
     assert services.directory(uow, "rahasia") == [] and services.directory(uow, "") == []
     assert services.directory(uow, "%") == [] and services.directory(uow, "maju") == []  # suppliers never listed
-    assert [u for u in services.directory(uow, "jaya")[0].units] == [("Gudang Jakarta", "pt-pelanggan-jaya-gudang-jakarta")]
-    assert services.join_target(uow, customer_slug="pt-pelanggan-jaya", unit_slug="gudang-jakarta").name == "Gudang Jakarta"
+    assert services.directory(uow, "jaya")[0].units == (("Gudang Jakarta", "pt-pelanggan-jaya-gudang-jakarta"),)
+    unit_page = services.join_target(uow, customer_slug="pt-pelanggan-jaya", unit_slug="gudang-jakarta")
+    assert unit_page.name == "Gudang Jakarta" and unit_page.unit_slug == "gudang-jakarta"
     with pytest.raises(NotFound):
         services.join_target(uow, customer_slug="pt-maju-bersama")
 

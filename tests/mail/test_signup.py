@@ -178,3 +178,38 @@ def test_the_invitation_email_shows_the_customers_join_page(container: Any, work
     url = "https://tautan.example.id/join/pt-pelanggan-jaya/gudang-jakarta"
     assert f"Halaman PT Pelanggan Jaya / Gudang Jakarta di Tautan: {url}" in message.get_body(("plain",)).get_content()
     assert f'href="{url}"' in message.get_body(("html",)).get_content()
+
+
+def test_after_accepting_the_page_shows_onboarding_and_asks_for_the_identity_once(
+        container: Any, web: TestClient) -> None:
+    from tautan.mail.links import invitation_url
+
+    uow = container.uow
+    f.companies(uow())
+    services.set_customer_profile(uow(), customer=f.CUSTOMER, peppol_id="0195:ID123", actor=f.ADMIN, via="cli")
+    services.create_company(uow(), name="CV Kembar", roles=["supplier"], actor=f.ADMIN, via="cli")
+    services.set_supplier_identity(uow(), supplier="CV Kembar", peppol_id="0088:5798000000001", actor=f.ADMIN,
+                                   via="cli")
+    invitation = f.invite(uow(), types=("invoice",), lang="en")
+    link = invitation_url("https://tautan.example.id", container.settings.secret_keys, invitation.id,
+                          invitation.reply_token).removeprefix("https://tautan.example.id")
+    token = re.search(r'name="csrf" value="([^"]+)"', web.get(link).text).group(1)
+    assert web.post(link, data={"csrf": token, "action": "accept"}).status_code == 200  # redirected to the result
+    page = web.get(link).text
+    assert "Send each invoice through PEPPOL to participant id 0195:id123." in page
+    assert "Tell PT Pelanggan Jaya who you are" in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    bad = web.post(f"{link}/identity", data={"csrf": token, "tax_id": "01.300.066.7-091.000", "legal_name": "PT X"})
+    assert bad.status_code == 400 and "check digit" in bad.text and 'value="PT X"' in bad.text
+    assert web.post(f"{link}/identity", data={"legal_name": "PT X"}).status_code == 403  # CSRF
+    done = web.post(f"{link}/identity", data={"csrf": token, "legal_name": "PT Maju Bersama Tbk",
+                                              "tax_id": "01.300.066.6-091.000", "peppol_id": "0088:5798000000001"})
+    assert done.status_code == 200
+    identity = services.supplier_identity(uow(), f.SUPPLIER)
+    assert (identity.legal_name, identity.tax_id, identity.duplicate_of) == (
+        "PT Maju Bersama Tbk", "01.300.066.6-091.000", "CV Kembar")
+    with container.uow() as session_uow:
+        flagged = session_uow.session.scalars(select(Event).where(Event.kind == "possible_duplicate")).one()
+        assert flagged.customer.name == f.CUSTOMER and flagged.details["duplicate_of"] == "CV Kembar"
+    after = web.get(link).text
+    assert "Tell PT Pelanggan Jaya who you are" not in after and "01.300.066.6-091.000" in after
