@@ -160,7 +160,7 @@ DOCUMENT_TYPE_LABELS: Mapping[str, Label] = MappingProxyType({
     "invoice": Label(N_("invoice")),
 })
 
-EVENT_LABELS: Mapping[EventKind, Label] = MappingProxyType({
+EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
     EventKind.COMPANY_CREATED: Label(N_("company created")),
     EventKind.UNIT_CREATED: Label(N_("unit created")),
     EventKind.COMPANY_LANGUAGE: Label(N_("language of notices changed")),
@@ -184,7 +184,7 @@ EVENT_LABELS: Mapping[EventKind, Label] = MappingProxyType({
 })
 
 # Through what a change was made, as people read it (``Event.via``).
-VIA_LABELS: Mapping[Via, str] = MappingProxyType({
+VIA_LABELS: Mapping[str, str] = MappingProxyType({
     Via.CLI: N_("command line"),
     Via.SLACK: N_("Slack"),
     Via.EMAIL: N_("email"),

@@ -54,7 +54,7 @@ def upgrade() -> None:
     rows = connection.execute(sa.select(companies.c.id, companies.c.name, companies.c.parent_id)
                               .order_by(companies.c.parent_id.is_not(None), companies.c.id)).all()
     for id_, name, parent_id in rows:
-        base = core.model.slugify(name)
+        base = tautan.core.model.slugify(name)
         if parent_id is not None:
             base = f"{slugs[parent_id]}-{base}"
         slug, n = base, 1

@@ -72,3 +72,22 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     engine.dispose()
     command.upgrade(config, "head")
     assert _diff(empty_database) == []
+
+
+def test_upgrading_a_database_that_has_data(empty_database: str) -> None:
+    """Data migrations run on real rows: companies created before slugs existed get unique ones."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0002")
+    engine = make_engine(empty_database)
+    with engine.begin() as connection:
+        for id_, name, parent in ((1, "PT Maju Jaya", None), (2, "PT Maju-Jaya", None), (3, "Gudang", 1)):
+            connection.execute(text(
+                "INSERT INTO companies (id, name, parent_key, name_key, search_name, role, parent_id, locale, "
+                "created_at) VALUES (:id, :name, :parent_key, :key, :key, 'customer', :parent, 'id', "
+                "CURRENT_TIMESTAMP)"), {"id": id_, "name": name, "parent_key": parent or 0, "key": name.lower(),
+                                        "parent": parent})
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        slugs = dict(connection.execute(text("SELECT id, slug FROM companies ORDER BY id")).all())
+    engine.dispose()
+    assert slugs == {1: "pt-maju-jaya", 2: "pt-maju-jaya-2", 3: "pt-maju-jaya-gudang"}
