@@ -85,7 +85,7 @@ def read_values(values: dict[str, Any]) -> dict[str, Any]:
 
 def save(deps: Deps, who: Who, form: dict[str, Any]) -> dict[str, str]:
     """Save the form; the errors to show next to the fields (block id → text), if any."""
-    common = {"customer": who.company_id, "actor": who.actor, "via": "slack"}
+    common: dict[str, Any] = {"customer": who.company_id, "actor": who.actor, "via": "slack"}
     try:
         services.set_customer_profile(deps.uow(), **common, listed=form["listed"], peppol_id=form["peppol_id"],
                                       invoice_email=form["invoice_email"], portal_url=form["portal_url"],

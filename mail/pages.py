@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -131,14 +131,15 @@ def error_status(error: TautanError) -> tuple[int, str]:
     return 500, N_("Something went wrong")
 
 
-Handler = Callable[["InvitationPages", Request], Awaitable[Response]]
+PagesT = TypeVar("PagesT", bound="InvitationPages")
+Handler = Callable[[PagesT, Request], Awaitable[Response]]
 
 
-def page(handler: Handler) -> Handler:
+def page(handler: Handler[PagesT]) -> Handler[PagesT]:
     """Turn every failure of a page handler into a localized page; never a traceback."""
 
     @functools.wraps(handler)
-    async def endpoint(self: InvitationPages, request: Request) -> Response:
+    async def endpoint(self: PagesT, request: Request) -> Response:
         try:
             return await handler(self, request)
         except Refused as refusal:

@@ -110,7 +110,8 @@ def _person(uow: UnitOfWork, email: str) -> Person:
 
 
 def _supplier_of(session: Session, person: Person) -> Company | None:
-    if person.id is None:
+    # A person not yet flushed has no id (the mapped type says int) and no memberships to look through.
+    if getattr(person, "id", None) is None:
         return None
     return session.scalars(
         select(Company).join(Membership, Membership.company_id == Company.id)

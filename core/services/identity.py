@@ -137,7 +137,7 @@ def set_supplier_identity(uow: UnitOfWork, *, supplier: CompanyRef, actor: str, 
         company = _company(session, supplier)
         if not company.is_supplier:
             raise InvalidInput(N_("{name} is not a supplier company."), name=company.name)
-        changed: dict[str, str] = {}
+        changed: dict[str, Any] = {}
         for field, value in (("legal_name", legal), ("country", country_code), ("tax_id", tax), ("peppol_id", peppol)):
             if value is None or getattr(company, field) == value:
                 continue
@@ -149,8 +149,10 @@ def set_supplier_identity(uow: UnitOfWork, *, supplier: CompanyRef, actor: str, 
         duplicate = _duplicate(session, company) if ("tax_id" in changed or "peppol_id" in changed) else None
         if changed:
             target = _company(session, customer) if customer is not None else None
+            if duplicate is not None:
+                changed["duplicate_of"] = duplicate.name
             uow.record(EventKind.SUPPLIER_IDENTITY, actor=actor, via=_via(via), supplier=company, customer=target,
-                       **changed, **({"duplicate_of": duplicate.name} if duplicate else {}))
+                       **changed)
             if duplicate is not None:
                 for each in [target] if target is not None else _customers_of(session, company):
                     uow.record(EventKind.POSSIBLE_DUPLICATE, actor=actor, via=_via(via), supplier=company,
