@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from tautan.core.backlog import as_json as backlog_json, backlog
 from tautan.core.errors import TautanError
 from tautan.wiring import Container
-from tautan.mail import pages, supplier_pages
+from tautan.mail import join_pages, pages, supplier_pages
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def create_app(container: Container) -> Starlette:
         *pages.routes(container),
         *supplier_pages.routes(container),
         pages.home_route(container),
+        *join_pages.routes(container),
     ]
     if container.slack_app is not None:  # POST /slack/events, GET /slack/install, /slack/oauth_redirect
         from tautan.bot import web as slack_web

@@ -87,7 +87,8 @@ class Container:
 
         s = self.settings
         return Deps(uow=self.uow, store=SlackStore(self.engine), clock=self.clock,
-                    public_base_url=s.public_base_url, secret_keys=s.secret_keys, default_locale=s.default_locale)
+                    public_base_url=s.public_base_url, secret_keys=s.secret_keys, default_locale=s.default_locale,
+                    mail_domain=s.mail_domain)
 
     @functools.cached_property
     def slack_app(self) -> App | None:

@@ -71,6 +71,7 @@ class Deps:
     public_base_url: str
     secret_keys: tuple[str, ...]
     default_locale: str = "en"
+    mail_domain: str = "localhost"
 
 
 def build_app(deps: Deps, *, signing_secret: str, bot_token: str | None = None, client_id: str | None = None,
@@ -96,9 +97,9 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str | None = None, 
     app.use(_who(deps))
     app.error(on_error)
 
-    from tautan.bot import actions, commands, home, modal, notify
+    from tautan.bot import actions, commands, home, modal, notify, profile
 
-    for surface in (commands, modal, actions, home, notify):
+    for surface in (commands, modal, actions, home, notify, profile):
         surface.register(app, deps)
     if app.installation_store is not None:  # an uninstall or revoked tokens remove the stored tokens
         app.enable_token_revocation_listeners()

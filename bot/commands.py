@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select
 
 from tautan.bot import blocks as b
-from tautan.bot import modal
+from tautan.bot import modal, profile
 from tautan.bot.app import Deps, Who
 from tautan.bot.app import on_error
 from tautan.core import services
@@ -50,6 +50,8 @@ HELP = (
     N_("`/connect channel`: send the company's notices to this channel."),
     N_("`/connect lang en` or `/connect lang id`: your language; `/connect lang company en|id`: the language of the channel notices."),
     N_("`/connect admin add @someone`, `/connect admin remove @someone`, `/connect admin list`: who may invite and answer."),
+    N_("`/connect link [unit]`: the join page and request address to give your suppliers."),
+    N_("`/connect profile`: what suppliers are told once connected, and the directory listing."),
     N_("`/connect help`: this list."),
 )
 
@@ -174,7 +176,8 @@ def invitation_message(deps: Deps, who: Who, view: InvitationView) -> dict[str, 
              t("Expires: {date}", date=b.when(t, view.expires_at))]
     if view.message:
         lines.append(t("Message: {message}", message=view.message))
-    blocks = [b.section(f"*{b.escape(title)}*"), b.section("\n".join(b.escape(line) for line in lines))]
+    blocks = [b.section(f"*{b.escape(title)}*"), b.section("\n".join(b.escape(line) for line in lines)),
+              *profile.identity_blocks(t, services.supplier_identity(deps.uow(), view.supplier_id))]
     blocks += [b.connection_row(t, c, admin=who.is_admin) for c in view.connections]
     events = services.history(deps.uow(), invitation_id=view.id)
     blocks += b.history_blocks(t, events, team_id=who.workspace.team_id)
@@ -208,7 +211,8 @@ def partner_message(deps: Deps, who: Who, text: str) -> dict[str, Any]:
             events[event.id] = event
     ordered = sorted(events.values(), key=lambda e: (e.at, e.id))
     show_customer = any(c.customer_id != who.company_id for c in rows)
-    blocks = [b.section(f"*{b.escape(name)}*")]
+    blocks = [b.section(f"*{b.escape(name)}*"), *profile.identity_blocks(t, services.supplier_identity(deps.uow(),
+                                                                                                    supplier_id))]
     blocks += [b.connection_row(t, c, admin=who.is_admin, show_customer=show_customer) for c in rows]
     blocks += b.history_blocks(t, ordered, team_id=who.workspace.team_id)
     return b.message(b.escape(name), blocks)
@@ -470,6 +474,14 @@ def _help(asked: Asked) -> None:
     asked.reply(message=help_message(asked.t))
 
 
+def _link(asked: Asked) -> None:
+    asked.reply(message=profile.join_message(asked.deps, asked.who, " ".join(asked.args) or None))
+
+
+def _profile(asked: Asked) -> None:
+    profile.open_profile(asked.deps, asked.who, asked.client, trigger_id=asked.command.get("trigger_id", ""))
+
+
 SUBCOMMANDS: dict[str, Callable[[Asked], None]] = {
     "": _open_form,
     "invite": _invite,
@@ -481,5 +493,7 @@ SUBCOMMANDS: dict[str, Callable[[Asked], None]] = {
     "channel": _channel,
     "lang": _lang,
     "admin": _admin,
+    "link": _link,
+    "profile": _profile,
     "help": _help,
 }

@@ -8,8 +8,10 @@ Admins get the buttons; everyone else sees the same figures and a word on who ca
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -18,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from tautan.bot import blocks as b
+from tautan.bot import profile
 from tautan.bot.app import Deps, Who
 from tautan.core import services
 from tautan.core.i18n import Translator
@@ -48,6 +51,8 @@ class Dashboard:
     requests: tuple[ConnectionView, ...]
     requests_total: int
     activity: tuple[Activity, ...]
+    # Suppliers of the waiting requests that told us who they are (or look like another company).
+    identities: dict[int, services.IdentityView] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -84,6 +89,11 @@ def publish_home(client: WebClient, who: Who, deps: Deps) -> None:
 
 def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
     """Everything the Home tab shows, for one customer company and its units."""
+    dashboard = _load_dashboard(deps, company_id)
+    return dataclasses.replace(dashboard, identities=_identities(deps, dashboard.requests))
+
+
+def _load_dashboard(deps: Deps, company_id: int) -> Dashboard:
     requests = services.search(deps.uow(), company=company_id, statuses=[Status.REQUESTED], per_page=MAX_REQUESTS)
     uow: UnitOfWork = deps.uow()
     with uow:
@@ -122,6 +132,15 @@ def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
                          activity=tuple(activity))
 
 
+def _identities(deps: Deps, requests: Sequence[ConnectionView]) -> dict[int, services.IdentityView]:
+    found = {}
+    for supplier_id in {r.supplier_id for r in requests}:
+        identity = services.supplier_identity(deps.uow(), supplier_id)
+        if identity.legal_name or identity.tax_id or identity.peppol_id or identity.duplicate_of:
+            found[supplier_id] = identity
+    return found
+
+
 def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool) -> dict[str, Any]:
     """The Home tab as Block Kit (plain data), at most 100 blocks."""
     summary = [b.escape(t.ngettext("{n} connection", "{n} connections", dashboard.total))]
@@ -143,6 +162,8 @@ def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool) -> dict[st
     for request in dashboard.requests[:MAX_REQUESTS]:
         in_unit = request.customer_id != dashboard.company_id
         blocks += b.request_rows(t, request, buttons=is_admin, show_customer=in_unit)
+        if request.supplier_id in dashboard.identities:
+            blocks += profile.identity_blocks(t, dashboard.identities[request.supplier_id])
     if not dashboard.requests:
         blocks.append(b.context(t("No requests are waiting.")))
     elif dashboard.requests_total > len(dashboard.requests):

@@ -76,6 +76,8 @@ class Notice:
     reason: str | None
     invitation_id: int | None
     connections: tuple[tuple[int, str], ...] = ()  # (connection id, document type) for requests
+    similar_to: str | None = None  # a request: an existing company of that name the requester is not of
+    duplicate_of: str | None = None  # the supplier's tax or PEPPOL id is another company's
 
 
 def load_notice(uow: UnitOfWork, event_ids: list[int]) -> Notice | None:
@@ -110,7 +112,8 @@ def load_notice(uow: UnitOfWork, event_ids: list[int]) -> Notice | None:
             types=tuple(types), reason=(first.details or {}).get("reason"),
             invitation_id=first.invitation_id,
             connections=tuple((e.connection_id, e.connection.document_type.code) for e in events
-                              if e.kind == "requested" and e.connection is not None))
+                              if e.kind == "requested" and e.connection is not None),
+            similar_to=(first.details or {}).get("similar_to"), duplicate_of=(first.details or {}).get("duplicate_of"))
 
 
 def notice_message(notice: Notice, t: Translator) -> tuple[str, list[dict[str, Any]]]:
@@ -149,6 +152,13 @@ def notice_message(notice: Notice, t: Translator) -> tuple[str, list[dict[str, A
         details.append(t("Unit: {unit}", unit=b.escape(notice.unit)))
     if kind == "bounced" and notice.reason:
         details.append(t("Reason: {reason}", reason=b.escape(notice.reason[:500])))
+    elif notice.similar_to:
+        details.append(t(":warning: A company named {company} already exists, and {email} does not belong to it: "
+                         "this request comes from a new company.", company=f"*{b.escape(notice.similar_to)}*",
+                         email=email))
+    if notice.duplicate_of:
+        details.append(t(":warning: Possible duplicate: its tax or PEPPOL id is also held by {company}.",
+                         company=f"*{b.escape(notice.duplicate_of)}*"))
     if details:
         blocks.append(b.context(*details))
 

@@ -41,6 +41,10 @@ class EventKind(enum.StrEnum):
     REPLY_READ = "reply_read"
     CONFIRMATION_ASKED = "confirmation_asked"
     CONFIRMATION_ANSWERED = "confirmation_answered"
+    # Supplier sign-up and identity
+    SUPPLIER_IDENTITY = "supplier_identity"
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    COMPANY_PROFILE = "company_profile"
 
 
 class Via(enum.StrEnum):
@@ -76,5 +80,5 @@ EVENT_OF_ACTION: Mapping[Action, EventKind] = MappingProxyType({
 # Events the customer's team hears about (a Slack channel notice), one notice per change.
 NOTIFY: frozenset[EventKind] = frozenset({
     EventKind.ACCEPTED, EventKind.DECLINED, EventKind.BOUNCED, EventKind.EXPIRED, EventKind.REQUESTED,
-    EventKind.RENEWAL_REQUESTED, EventKind.WITHDRAWN, EventKind.DISCONNECTED,
+    EventKind.RENEWAL_REQUESTED, EventKind.WITHDRAWN, EventKind.DISCONNECTED, EventKind.POSSIBLE_DUPLICATE,
 })

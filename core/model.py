@@ -146,6 +146,17 @@ class Company(Base):
     # chosen): without one, no notice is queued that no process would ever send.
     notices_wanted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime]
+    # Identity of a supplier. The verified domain is set when a contact at it confirmed an address
+    # there by email (never a shared mail provider): only addresses at it join the company unasked.
+    verified_domain: Mapped[str | None] = mapped_column(String(253), index=True)
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    tax_id: Mapped[str | None] = mapped_column(String(32), index=True)  # compact form (NPWP: digits only)
+    peppol_id: Mapped[str | None] = mapped_column(String(100), index=True)  # "scheme:value", lower case
+    # A customer's sign-up profile: listed in the directory, and what it tells a supplier once
+    # connected (``tautan.core.services.identity.PROFILE_KEYS``).
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     parent: Mapped[Company | None] = relationship(remote_side=[id], back_populates="units")
     units: Mapped[list[Company]] = relationship(back_populates="parent", order_by="Company.name")

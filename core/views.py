@@ -66,6 +66,7 @@ class InvitationView:
     added_types: tuple[str, ...] = ()
     inviter_name: str | None = None
     inviter_email: str | None = None
+    join_path: str = ""  # the customer's (or unit's) join page: /join/<customer>[/<unit>]
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -129,8 +130,15 @@ def invitation_view(invitation: Invitation, *, created: bool = True,
         last_sent_at=invitation.last_sent_at,
         reminders_sent=invitation.reminders_sent,
         connections=tuple(connection_view(c) for c in invitation.connections),
-        created=created, added_types=added_types,
+        created=created, added_types=added_types, join_path=join_path(customer),
         inviter_name=invitation.inviter_name, inviter_email=invitation.inviter_email)
+
+
+def join_path(company: Company) -> str:
+    root = company.root
+    if company.parent_id is None:
+        return f"/join/{root.slug}"
+    return f"/join/{root.slug}/{company.slug.removeprefix(root.slug + '-')}"
 
 
 def event_view(event: Event) -> EventView:
@@ -188,6 +196,9 @@ EVENT_LABELS: Mapping[str, Label] = MappingProxyType({
     EventKind.REPLY_READ: Label(N_("email reply read")),
     EventKind.CONFIRMATION_ASKED: Label(N_("asked the supplier to confirm their reply")),
     EventKind.CONFIRMATION_ANSWERED: Label(N_("supplier answered the confirmation question")),
+    EventKind.SUPPLIER_IDENTITY: Label(N_("company details recorded")),
+    EventKind.POSSIBLE_DUPLICATE: Label(N_("possible duplicate supplier")),
+    EventKind.COMPANY_PROFILE: Label(N_("sign-up profile changed")),
 })
 
 # Through what a change was made, as people read it (``Event.via``).

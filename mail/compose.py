@@ -23,6 +23,7 @@ from tautan.core.views import (
     InvitationView,
 )
 from tautan.mail.links import invitation_url, reply_address, sign_in_url, supplier_page_url, unsubscribe_url
+from tautan.mail.onboarding import onboarding_text
 from tautan.mail.templating import render
 
 # Header lines may be 998 characters (RFC 5322); folding at 78 would turn the long, signed
@@ -112,7 +113,8 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
                    if item.kind == "accepted"
                    else t("You declined the invitation from {customer}", customer=context["customer"]))
         template = "answered"
-        context.update(kind=item.kind)
+        context.update(kind=item.kind, onboarding=onboarding_text(t, item.payload.get("onboarding"),
+                                                                  customer=str(context["customer"])))
         if item.payload.get("types"):  # a partial answer: the types it answered, not all of them
             context["types"] = _type_list(t, item.payload["types"])
 
@@ -253,6 +255,7 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
         "unsubscribe_url": unsubscribe_url(config.public_base_url, config.secret_keys, invitation.id,
                                            invitation.reply_token),
         "supplier_page_url": supplier_page_url(config.public_base_url),
+        "join_url": config.public_base_url.rstrip("/") + invitation.join_path if invitation.join_path else "",
     }
 
 

@@ -37,6 +37,7 @@ from tautan.core.errors import (
     Unavailable,
 )
 from tautan.core.lease import Heartbeat
+from tautan.core.freemail import is_free_mail
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
 from tautan.mail.compose import ANSWER_KINDS, MailConfig
@@ -390,10 +391,13 @@ def _envelope_sender(mail_from: str) -> str | None:
 
 
 def _same_party(sender: str, invited: str) -> bool:
-    """The invited address itself, or another address at its domain (a shared mailbox's colleague).
-    Compared as UTF-8 bytes: ``compare_digest`` refuses non-ASCII ``str`` (international addresses)."""
-    return (hmac.compare_digest(sender.encode("utf-8"), invited.encode("utf-8"))
-            or sender.rpartition("@")[2] == invited.rpartition("@")[2])
+    """The invited address itself, or another address at its domain (a shared mailbox's colleague),
+    unless that domain is a shared mail provider, where a neighbour is a stranger. Compared as UTF-8
+    bytes: ``compare_digest`` refuses non-ASCII ``str`` (international addresses)."""
+    if hmac.compare_digest(sender.encode("utf-8"), invited.encode("utf-8")):
+        return True
+    domain = invited.rpartition("@")[2]
+    return sender.rpartition("@")[2] == domain and not is_free_mail(domain)
 
 
 def _malformed(message: EmailMessage) -> bool:

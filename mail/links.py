@@ -73,3 +73,12 @@ def sign_in_url(base_url: str, secret_keys: Sequence[str], nonce: str) -> str:
     """The emailed sign-in link. The signature keeps guessed links out before the database is
     asked; the nonce makes it single-use and its row says when it was issued."""
     return f"{base_url.rstrip('/')}/s/{sign(secret_keys, SUPPLIER_SIGN_IN, nonce)}"
+
+
+def join_url(base_url: str, customer_slug: str, unit_slug: str | None = None) -> str:
+    """The public join page of a customer (or unit): not a secret, so not signed."""
+    return f"{base_url.rstrip('/')}/join/{customer_slug}" + (f"/{unit_slug}" if unit_slug else "")
+
+
+def request_address(slug: str, mail_domain: str) -> str:
+    return f"request+{slug}@{mail_domain}"

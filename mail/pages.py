@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -32,6 +32,7 @@ from starlette.routing import Route
 from tautan.core import services
 from tautan.core.errors import (
     ConcurrentChange,
+    InvalidInput,
     InvitationClosed,
     InvitationExpired,
     NotFound,
@@ -45,6 +46,7 @@ from tautan.core.uow import Clock, UnitOfWork
 from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
 from tautan.mail.links import INVITATION_PAGE, REQUEST_LINK_TTL, SUPPLIER_REQUEST, UNSUBSCRIBE, sign, unsign, unsubscribe_url
 from tautan.mail.compose import inviter_line
+from tautan.mail.onboarding import onboarding_text
 from tautan.mail.templating import render
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,6 @@ LANG_COOKIE_AGE = 365 * 24 * 3600
 MAX_TOKEN_LENGTH = 512
 NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Where each page's CSRF cookie is sent (by route name): only to the pages that need it.
-CSRF_PATHS: dict[str, str] = {"unsubscribe_page": "/u/", "request_page": "/r/", "supplier_page": "/s"}
 ANSWERED = frozenset({InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.CANCELLED})
 
 SECURITY_HEADERS: Mapping[str, str] = {
@@ -132,14 +133,15 @@ def error_status(error: TautanError) -> tuple[int, str]:
     return 500, N_("Something went wrong")
 
 
-Handler = Callable[["InvitationPages", Request], Awaitable[Response]]
+PagesT = TypeVar("PagesT", bound="InvitationPages")
+Handler = Callable[[PagesT, Request], Awaitable[Response]]
 
 
-def page(handler: Handler) -> Handler:
+def page(handler: Handler[PagesT]) -> Handler[PagesT]:
     """Turn every failure of a page handler into a localized page; never a traceback."""
 
     @functools.wraps(handler)
-    async def endpoint(self: InvitationPages, request: Request) -> Response:
+    async def endpoint(self: PagesT, request: Request) -> Response:
         try:
             return await handler(self, request)
         except Refused as refusal:
@@ -155,6 +157,9 @@ def page(handler: Handler) -> Handler:
 
 
 class InvitationPages:
+    # Where each page's CSRF cookie is sent: only to the page that set it.
+    COOKIE_PATHS: Mapping[str, str] = {"unsubscribe_page": "/u/", "request_page": "/r/", "supplier_page": "/s"}
+
     def __init__(self, container: PageContainer) -> None:
         self.container = container
 
@@ -164,6 +169,7 @@ class InvitationPages:
         return [
             Route("/i/{token}", self.invitation, methods=["GET", "POST"], name="invitation_page"),
             Route("/i/{token}/renew", self.renew, methods=["POST"], name="invitation_renew"),
+            Route("/i/{token}/identity", self.identity, methods=["POST"], name="invitation_identity"),
             Route("/u/{token}", self.unsubscribe, methods=["GET", "POST"], name="unsubscribe_page"),
             Route("/r/{token}", self.supplier_request, methods=["GET", "POST"], name="request_page"),
         ]
@@ -267,6 +273,24 @@ class InvitationPages:
                            **facts(t, view))
 
     @page
+    async def identity(self, request: Request) -> Response:
+        """At the end of accepting, the supplier says who it is (legal name, NPWP, PEPPOL id), once."""
+        link = self.link(request, INVITATION_PAGE)
+        form = await self.form(request)
+        view = await self.load(request, link)
+        self.check_csrf(request, form, link)
+        if invitation_state(view, self.container.clock()) != "accepted":
+            return self.redirect(self.page_path(request, "invitation_page", link))
+        fields = {name: str(form.get(name, "")).strip()[:200] for name in ("legal_name", "tax_id", "peppol_id")}
+        try:
+            await self.run(services.set_supplier_identity, supplier=view.supplier_id, customer=view.customer_id,
+                           actor=actor(view), via="link", country="ID" if fields["tax_id"] else None, **fields)
+        except InvalidInput as error:
+            return await self.state_page(request, link, view, status=400, problem=self.translator(request).error(error),
+                                   typed=fields)
+        return self.redirect(self.page_path(request, "invitation_page", link))
+
+    @page
     async def unsubscribe(self, request: Request) -> Response:
         link = self.link(request, UNSUBSCRIBE)
         if request.method in ("GET", "HEAD"):
@@ -292,8 +316,8 @@ class InvitationPages:
 
     # --- what the invitation page shows --------------------------------------------------------
 
-    async def state_page(self, request: Request, link: Link, view: InvitationView, *,
-                         status: int = 200) -> Response:
+    async def state_page(self, request: Request, link: Link, view: InvitationView, *, status: int = 200,
+                         problem: str | None = None, typed: Mapping[str, str] | None = None) -> Response:
         t = self.translator(request)
         context = dict(link=link, route="invitation_page", invitation=view, **facts(t, view))
         state = invitation_state(view, self.container.clock())
@@ -308,8 +332,15 @@ class InvitationPages:
                                renew_path=self.page_path(request, "invitation_renew", link),
                                asked_on=t.date(asked, "medium") if asked else None, **context)
         connected = [c.type for c in view.connections if c.status == "connected"]
+        onboarding = identity = None
+        if state == "accepted" and connected:
+            data = services.onboarding(self.container.uow(), customer=view.customer_id, types=connected)
+            onboarding = onboarding_text(t, data, customer=view.customer)
+            identity = services.supplier_identity(self.container.uow(), view.supplier_id)
         return self.render(request, t, "answered.html", status=status, state=state,
-                           connected_types=type_list(t, connected), **context)
+                           connected_types=type_list(t, connected), onboarding=onboarding, identity=identity,
+                           csrf_for=view.id if identity is not None else None, problem=problem, typed=typed or {},
+                           identity_path=self.page_path(request, "invitation_identity", link), **context)
 
     # --- errors -------------------------------------------------------------------------------
 
@@ -414,7 +445,7 @@ class InvitationPages:
         response = HTMLResponse(html, status_code=status, headers=dict(SECURITY_HEADERS))
         secure = self.container.settings.public_base_url.startswith("https://")
         if nonce is not None:
-            prefix = CSRF_PATHS.get(route or "", "/i/")
+            prefix = self.COOKIE_PATHS.get(route or "", "/i/")
             response.set_cookie(csrf_cookie(csrf_for), nonce, path=self.root(request) + prefix,
                                 httponly=True, samesite="strict", secure=secure)
         asked = normalize_locale(request.query_params.get("lang"), default="")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import click
+import segno
 from tautan.cli import output
 from tautan.cli.kit import CLI_ACTOR, Kit
 from tautan.core import services
+from tautan.core.errors import InvalidInput
 from tautan.core.i18n import N_, Translator
 from tautan.core.model import Role
+from tautan.mail.links import join_url, request_address
 from tautan.wiring import Container
 
 
@@ -42,6 +46,71 @@ def register(cli: click.Group, kit: Kit) -> None:
             click.echo(t("Unit {name} added (id {id}).", name=view.display_name, id=view.id))
         else:
             click.echo(t("Company {name} added (id {id}).", name=view.name, id=view.id))
+
+
+    @company.command("set", help=t("Set a customer's sign-up profile: directory listing and what suppliers are "
+                                   "told once connected."))
+    @click.argument("name")
+    @click.option("--unit", metavar=t("NAME"), help=t("Set the profile of this unit of the company."))
+    @click.option("--lang", "locale", type=lang_choice,
+                  help=t("The company's language, and the language of --instructions, --terms and --privacy."))
+    @click.option("--listed/--unlisted", default=None, help=t("Show the company in the supplier directory, or not."))
+    @click.option("--peppol-id", metavar="SCHEME:VALUE", help=t("The PEPPOL participant id documents go to."))
+    @click.option("--invoice-email", metavar=t("EMAIL"), help=t("The address invoices are sent to."))
+    @click.option("--portal-url", metavar="URL", help=t("The portal where documents are uploaded."))
+    @click.option("--receive", "receive", multiple=True, metavar="TYPE=peppol|email|portal",
+                  help=t("How one document type is received (may be repeated)."))
+    @click.option("--contact", metavar=t("EMAIL"), help=t("Whom suppliers contact with questions."))
+    @click.option("--instructions", metavar=t("TEXT"), help=t("Instructions shown to a supplier once connected."))
+    @click.option("--terms", metavar=t("TEXT"), help=t("The terms a supplier accepts on the join page."))
+    @click.option("--privacy", metavar=t("TEXT"), help=t("The privacy notice shown on the join page."))
+    @json_flag
+    @click.pass_obj
+    def company_set(container: Container, name: str, unit: str | None, locale: str | None, listed: bool | None,
+                    peppol_id: str | None, invoice_email: str | None, portal_url: str | None,
+                    receive: tuple[str, ...], contact: str | None, instructions: str | None, terms: str | None,
+                    privacy: str | None, as_json: bool) -> None:
+        methods = {}
+        for pair in receive:
+            code, _, method = pair.partition("=")
+            methods[code] = method
+        if locale:
+            target = services.get_company(container.uow(), name, unit=unit)
+            services.set_company_locale(container.uow(), company_id=target.id, locale=locale, actor=CLI_ACTOR,
+                                        via="cli")
+        view = services.set_customer_profile(
+            container.uow(), customer=name, unit=unit, listed=listed, peppol_id=peppol_id,
+            invoice_email=invoice_email, portal_url=portal_url, contact=contact, lang=locale,
+            instructions=instructions, terms=terms, privacy=privacy, receive=methods or None,
+            actor=CLI_ACTOR, via="cli")
+        if as_json:
+            return output.print_json(asdict(view))
+        click.echo(t("Profile of {name} saved.", name=view.display_name))
+        click.echo(t("Listed in the directory: {answer}", answer=t("yes") if view.listed else t("no")))
+
+    @cli.command("link", help=t("Print the join page address, the request address and a QR code file for a "
+                                "customer."))
+    @click.argument("customer")
+    @click.option("--unit", metavar=t("NAME"), help=t("The join page of this unit of the customer."))
+    @click.option("--qr", "qr_path", metavar=t("FILE"), type=click.Path(dir_okay=False, writable=True),
+                  help=t("Where to write the QR code (.svg or .png); default: SLUG-join.svg here."))
+    @json_flag
+    @click.pass_obj
+    def link(container: Container, customer: str, unit: str | None, qr_path: str | None, as_json: bool) -> None:
+        target = services.join_link(container.uow(), customer, unit=unit)
+        settings = container.settings
+        url = join_url(settings.public_base_url, target.customer_slug, target.unit_slug)
+        address = request_address(target.request_slug, settings.mail_domain)
+        path = Path(qr_path or f"{target.request_slug}-join.svg")
+        if path.suffix.lower() not in (".svg", ".png"):
+            raise InvalidInput(N_("The QR code file must end in .svg or .png."))
+        segno.make(url, error="m").save(str(path), scale=8, border=4)
+        if as_json:
+            return output.print_json({"url": url, "request_address": address, "qr": str(path)})
+        click.echo(t("Join page for {name}:", name=target.display_name))
+        click.echo(url)
+        click.echo(t("Request address: {address}", address=address))
+        click.echo(t("QR code written to {path}", path=str(path)))
 
     register_listing(company, kit)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import or_, select
@@ -15,6 +16,7 @@ from tautan.core.errors import (
     NotFound,
 )
 from tautan.core.events import EVENT_OF_ACTION, EventKind, Via
+from tautan.core.freemail import domain_of, is_free_mail
 from tautan.core.i18n import N_, SUPPORTED_LOCALES, normalize_locale
 from tautan.core.model import (
     Company,
@@ -42,9 +44,11 @@ MAX_PER_PAGE = 200
 MAX_MESSAGE_LENGTH = 2000
 MAX_NAME_LENGTH = 200
 CompanyRef = int | str
+
+
 def _move(uow: UnitOfWork, connection: Connection, status: str, action: Action, *, actor: str, via: str,
           previous: str | None, invitation: Invitation | None = None, kind: EventKind | None = None,
-          **details: object) -> None:
+          **details: Any) -> None:
     connection.status = status
     connection.updated_at = uow.now()
     if invitation is not None:
@@ -122,37 +126,122 @@ def _sibling(session: Session, name: str, parent: Company | None) -> Company | N
         Company.name_key == search_key(name))).first()
 
 
-def _supplier_for(uow: UnitOfWork, email: str, supplier_name: str | None) -> tuple[Company, Person]:
-    """The supplier company behind an address: the one named, else the one the person belongs to,
-    else a new supplier company named after the address (renamed when the supplier tells us more)."""
-    session, now = uow.session, uow.now()
-    person = session.scalars(select(Person).where(Person.email == email)).first()
+def _person(uow: UnitOfWork, email: str) -> Person:
+    person = uow.session.scalars(select(Person).where(Person.email == email)).first()
     if person is None:
-        person = Person(email=email, created_at=now)
-        session.add(person)
-    supplier = None
-    if supplier_name:
-        supplier = _sibling(session, _clean_name(supplier_name), None)
-    elif person.id is not None:
-        supplier = session.scalars(
-            select(Company).join(Membership, Membership.company_id == Company.id)
-            .where(Membership.person_id == person.id, Company.role.in_([Role.SUPPLIER, Role.BOTH]))
-            .order_by(Membership.id)).first()
-    if supplier is None:
-        name = _clean_name(supplier_name) if supplier_name else email
-        supplier = _sibling(session, name, None)
-    if supplier is None:
-        supplier = Company(role=Role.SUPPLIER, parent_key=0, created_at=now, locale=_guess_locale(email),
-                           slug=_unique_slug(session, slugify(name)))
-        supplier.set_name(name)
-        session.add(supplier)
-        session.flush()
-    elif supplier.role == Role.CUSTOMER:
+        person = Person(email=email, created_at=uow.now())
+        uow.session.add(person)
+    return person
+
+
+def _supplier_of(session: Session, person: Person) -> Company | None:
+    # A person not yet flushed has no id (the mapped type says int) and no memberships to look through.
+    if getattr(person, "id", None) is None:
+        return None
+    return session.scalars(
+        select(Company).join(Membership, Membership.company_id == Company.id)
+        .where(Membership.person_id == person.id, Company.role.in_([Role.SUPPLIER, Role.BOTH]),
+               Company.parent_id.is_(None))
+        .order_by(Membership.id)).first()
+
+
+def _new_supplier(uow: UnitOfWork, name: str, email: str) -> Company:
+    session = uow.session
+    supplier = Company(role=Role.SUPPLIER, parent_key=0, created_at=uow.now(), locale=_guess_locale(email),
+                       slug=_unique_slug(session, slugify(name)))
+    supplier.set_name(_unique_name(session, name))
+    session.add(supplier)
+    session.flush()
+    return supplier
+
+
+def _unique_name(session: Session, name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``…: the first no top-level company has."""
+    if _sibling(session, name, None) is None:
+        return name
+    for n in range(2, 1000):
+        suffix = f" ({n})"
+        candidate = name[:MAX_NAME_LENGTH - len(suffix)] + suffix
+        if _sibling(session, candidate, None) is None:
+            return candidate
+    raise InvalidInput(N_("A company named {name} already exists."), name=name)
+
+
+def _join(session: Session, supplier: Company, person: Person) -> None:
+    if supplier.role == Role.CUSTOMER:
         supplier.role = Role.BOTH
     if not any(m.company_id == supplier.id for m in person.memberships):
         session.add(Membership(company=supplier, person=person, role=MemberRole.CONTACT))
     session.flush()
+
+
+def _supplier_for(uow: UnitOfWork, email: str, supplier_name: str | None) -> tuple[Company, Person]:
+    """The supplier company a customer admin invites: the one the admin named, else the one the
+    address belongs to, else a new one named after the address. The admin vouches for the pairing,
+    and only the mailbox that receives the invitation's token can answer it."""
+    session = uow.session
+    person = _person(uow, email)
+    supplier = _sibling(session, _clean_name(supplier_name), None) if supplier_name else _supplier_of(session, person)
+    if supplier is None:
+        name = _clean_name(supplier_name) if supplier_name else email
+        supplier = _sibling(session, name, None) or _new_supplier(uow, name, email)
+    _join(session, supplier, person)
     return supplier, person
+
+
+def _supplier_for_request(uow: UnitOfWork, email: str, supplier_name: str | None) -> tuple[Company, Person, str | None]:
+    """The supplier company behind a request from a confirmed address, and the name of an existing
+    company the requester typed but may not join (for the admins' warning), if any.
+
+    Typing a company's name never makes anyone its contact: an existing supplier company is joined
+    only by its contacts, or by an address at its verified domain. Any other request creates a new
+    company (its name made unique), so the customer's admins see a newcomer, not an impostor."""
+    session = uow.session
+    person = _person(uow, email)
+    session.flush()
+    domain = domain_of(email)
+    similar = None
+    if supplier_name:
+        name = _clean_name(supplier_name)
+        named = _sibling(session, name, None)
+        if named is not None and named.parent_id is None and _may_join(named, person, domain):
+            _join(session, named, person)
+            return named, person, None
+        similar = named.name if named is not None else None
+        supplier = _new_supplier(uow, name, email)
+    else:
+        supplier = _supplier_of(session, person) or _by_domain(session, domain) or _new_supplier(uow, email, email)
+    _verify_domain(session, supplier, email)
+    _join(session, supplier, person)
+    return supplier, person, similar
+
+
+def _by_domain(session: Session, domain: str) -> Company | None:
+    if not domain or is_free_mail(domain):
+        return None
+    return session.scalars(select(Company).where(
+        Company.verified_domain == domain, Company.parent_id.is_(None),
+        Company.role.in_([Role.SUPPLIER, Role.BOTH])).order_by(Company.id).limit(1)).first()
+
+
+def _may_join(company: Company, person: Person, domain: str) -> bool:
+    if any(m.company_id == company.id for m in person.memberships):
+        return True
+    return (company.role in (Role.SUPPLIER, Role.BOTH) and company.verified_domain is not None
+            and not is_free_mail(domain) and company.verified_domain == domain)
+
+
+def _verify_domain(session: Session, company: Company, email: str) -> None:
+    """A contact confirmed ``email`` (a link or reply reached its mailbox): its domain becomes the
+    company's verified domain, unless it is a shared provider, the company has one already, or
+    another company holds it."""
+    domain = domain_of(email)
+    if company.verified_domain is not None or not domain or is_free_mail(domain):
+        return
+    taken = session.scalars(select(Company.id).where(Company.verified_domain == domain,
+                                                     Company.id != company.id).limit(1)).first()
+    if taken is None:
+        company.verified_domain = domain
 
 
 def _invitation(session: Session, invitation_id: int | None, reply_token: str | None,

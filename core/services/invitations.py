@@ -41,11 +41,13 @@ from tautan.core.services._base import (
     _supplier_for,
     _suppressed,
     _type_codes,
+    _verify_domain,
     _via,
     new_reply_token,
     normalize_email,
 )
 from tautan.core.services.news import tell_supplier
+from tautan.core.services.identity import onboarding_of
 from tautan.core.transitions import Action, Side, transition
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import (
@@ -235,9 +237,14 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
         invitation.closed_at = now
         if action is Action.CANCEL:  # the supplier hears that the invitation was withdrawn
             tell_supplier(uow, invitation.connections, "cancelled")
+        if action == Action.ACCEPT:  # the invitation's token reached this mailbox: the domain is the supplier's
+            _verify_domain(session, invitation.supplier, invitation.email)
         if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
+            # An acceptance says how to send each document from now on, as the customer has it today.
+            extra = ({"onboarding": onboarding_of(invitation.customer, invitation.type_codes)}
+                     if action == Action.ACCEPT else {})
             uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
-                    invitation=invitation)
+                        invitation=invitation, **extra)
         session.flush()
         view = invitation_view(invitation)
         uow.commit()

@@ -4,6 +4,7 @@ disconnect)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from tautan.core.errors import (
@@ -24,7 +25,7 @@ from tautan.core.services._base import (
     _company,
     _document_types,
     _move,
-    _supplier_for,
+    _supplier_for_request,
     _type_codes,
     normalize_email,
 )
@@ -38,14 +39,21 @@ from tautan.core.views import (
 
 
 def request_by_email(uow: UnitOfWork, *, email: str, customer: CompanyRef, types: Sequence[str], actor: str,
-                     via: str, supplier_name: str | None = None) -> list[ConnectionView]:
-    """A supplier contact, having confirmed its address, asks a customer to connect."""
+                     via: str, supplier_name: str | None = None, contact: str | None = None) -> list[ConnectionView]:
+    """A supplier contact, having confirmed its address, asks a customer to connect (``contact``:
+    the person at the customer it named, already checked by the caller)."""
     email = normalize_email(email)
     type_codes = _type_codes(types)
     with uow:
         target = _company(uow.session, customer)
-        supplier, _person = _supplier_for(uow, email, supplier_name)
-        views = _request(uow, supplier, target, type_codes, actor=actor, via=via)
+        supplier, _person, similar = _supplier_for_request(uow, email, supplier_name)
+        details: dict[str, Any] = {"email": email}
+        if contact:
+            details["contact"] = normalize_email(contact)
+        if similar is not None:
+            # The admins' notice says plainly: a company of that name exists, and this address is not its.
+            details["similar_to"] = similar
+        views = _request(uow, supplier, target, type_codes, actor=actor, via=via, **details)
         uow.commit()
     return views
 
@@ -62,7 +70,7 @@ def request(uow: UnitOfWork, *, supplier: CompanyRef, customer: CompanyRef, type
 
 
 def _request(uow: UnitOfWork, asking: Company, target: Company, type_codes: Sequence[str], *, actor: str,
-             via: str) -> list[ConnectionView]:
+             via: str, **details: Any) -> list[ConnectionView]:
     session, now = uow.session, uow.now()
     if not asking.is_supplier:
         raise InvalidInput(N_("{name} is not a supplier company."), name=asking.name)
@@ -86,7 +94,7 @@ def _request(uow: UnitOfWork, asking: Company, target: Company, type_codes: Sequ
             connection = Connection(customer=target, supplier=asking, document_type=document_type,
                                     created_at=now)
             session.add(connection)
-        _move(uow, connection, status, Action.REQUEST, actor=actor, via=via, previous=current)
+        _move(uow, connection, status, Action.REQUEST, actor=actor, via=via, previous=current, **details)
         changed.append(connection)
     session.flush()
     return [connection_view(c) for c in changed]

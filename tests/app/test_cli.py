@@ -304,3 +304,32 @@ def test_colour_on_a_terminal_only(run: Run) -> None:
     assert "\x1b[33m" in run("list", "--customer", "PT A")  # invited, in yellow
     run.monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[33m" not in run("list", "--customer", "PT A")
+
+
+def test_company_set_and_link(run: Run, tmp_path) -> None:  # noqa: ANN001
+    run("company", "add", "PT Pelanggan Jaya", "--customer")
+    run("company", "add", "Gudang Jakarta", "--parent", "PT Pelanggan Jaya")
+    out = run("company", "set", "PT Pelanggan Jaya", "--listed", "--peppol-id", "0195:ID123", "--invoice-email",
+              "faktur@pelanggan.co.id", "--contact", "ap@pelanggan.co.id", "--lang", "id", "--instructions",
+              "Sebutkan nomor PO.")
+    assert "PT Pelanggan Jaya" in out
+    profile = run.json("company", "set", "PT Pelanggan Jaya", "--receive", "catalog=portal", "--portal-url",
+                       "https://portal.pelanggan.co.id")
+    assert profile["listed"] and profile["peppol_id"] == "0195:id123"
+    assert profile["receive"] == {"catalog": "portal"}
+    assert profile["texts"]["instructions"] == {"id": "Sebutkan nomor PO."}
+    run("company", "set", "PT Pelanggan Jaya", "--peppol-id", "nope", code=1)
+    assert "PEPPOL" in run.err and len(run.err.strip().splitlines()) == 1
+    run("company", "set", "PT Pelanggan Jaya", "--receive", "invoice=fax", code=1)
+
+    qr = tmp_path / "join.svg"
+    out = run("link", "PT Pelanggan Jaya", "--unit", "Gudang Jakarta", "--qr", str(qr))
+    lines = out.splitlines()
+    assert "http://127.0.0.1:8000/join/pt-pelanggan-jaya/gudang-jakarta" in lines  # on a line of its own
+    assert "request+pt-pelanggan-jaya-gudang-jakarta@connect.example.id" in out
+    assert qr.read_text().lstrip().startswith("<?xml") and "<svg" in qr.read_text()
+    data = run.json("link", "PT Pelanggan Jaya", "--qr", str(tmp_path / "join.png"))
+    assert data["url"].endswith("/join/pt-pelanggan-jaya")
+    assert (tmp_path / "join.png").read_bytes().startswith(b"\x89PNG")
+    run("link", "PT Pelanggan Jaya", "--qr", str(tmp_path / "join.gif"), code=1)
+    run("link", "Nobody", code=1)

@@ -169,7 +169,9 @@ def test_accept_connects_and_redirects_to_the_result(client: TestClient, uow: Un
     assert f"You are now connected with {factories.CUSTOMER} for these documents: catalog and invoice." in result.text
     assert "What happens next" in result.text
     assert f"please contact {factories.CUSTOMER} directly" in result.text  # a Slack inviter has no address here
-    assert "<form" not in result.text and 'value="accept"' not in result.text
+    # no answer buttons any more; the only form left is the identity one (issue 12)
+    assert 'value="accept"' not in result.text and 'value="decline"' not in result.text
+    assert result.text.count("<form") == 1 and "/identity\"" in result.text
 
 
 def test_decline_asks_first_then_declines(client: TestClient, uow: UnitOfWork) -> None:
