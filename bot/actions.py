@@ -17,13 +17,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from tautan.bot import blocks as b
-from tautan.bot.app import Deps, Who
-from tautan.bot.commands import (
-    answering_errors,
+from tautan.bot.context import Deps, Who, answering_errors
+from tautan.bot.messages import (
     list_message,
     owned_connection,
     owned_invitation,
     parse_id,
+    publish_home,
     requests_message,
 )
 from tautan.core import services
@@ -174,6 +174,4 @@ def _answer_request(deps: Deps, answer: Answer, action: dict[str, Any], *, appro
 
 
 def _publish_home(deps: Deps, answer: Answer) -> None:
-    from tautan.bot import home  # the App Home surface, built beside this one
-
-    home.publish_home(answer.client, answer.who, deps)
+    publish_home(answer.client, answer.who, deps)

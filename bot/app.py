@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -19,70 +19,34 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
 
-from tautan.bot.store import BOTS, INSTALLATIONS, OAUTH_STATES, USER_INFO_TTL, SlackStore, User, Workspace
+from tautan.bot import actions, commands, home, modal, notify
+from tautan.bot.context import Deps, Who, on_error
+from tautan.bot.ports import USER_INFO_TTL, User, Workspace
 from tautan.core import services
-from tautan.core.errors import NotAllowed, TautanError, UserError
-from tautan.core.i18n import N_, Translator, normalize_locale, translator
+from tautan.core.errors import UserError
+from tautan.core.i18n import normalize_locale, translator
 from tautan.core.model import Role
-from tautan.core.uow import Clock, UnitOfWork
+
+__all__ = ["SCOPES", "Deps", "Who", "build_app", "on_error", "resolve"]
 
 log = logging.getLogger(__name__)
 
 SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:write"]
-
-
-@dataclass(frozen=True)
-class Who:
-    """Who is asking, resolved once per request."""
-
-    workspace: Workspace
-    user_id: str
-    locale: str
-    is_admin: bool
-
-    @property
-    def company_id(self) -> int:
-        return self.workspace.company_id
-
-    @property
-    def actor(self) -> str:
-        return f"slack:{self.workspace.team_id}/{self.user_id}"
-
-    @property
-    def t(self) -> Translator:
-        return translator(self.locale)
-
-    def require_admin(self) -> None:
-        if not self.is_admin:
-            raise NotAllowed(N_("Only admins of {company} can do this. Ask an admin to add you with /connect admin add."),
-                             company=self.workspace.name)
-
-
-@dataclass
-class Deps:
-    """What the listeners need from the composition root."""
-
-    uow: Callable[[], UnitOfWork]
-    store: SlackStore
-    clock: Clock
-    public_base_url: str
-    secret_keys: tuple[str, ...]
-    default_locale: str = "en"
+SURFACES = (commands, modal, actions, home, notify)
 
 
 def build_app(deps: Deps, *, signing_secret: str, bot_token: str | None = None, client_id: str | None = None,
-              client_secret: str | None = None, api_url: str | None = None, engine: Any = None) -> App:
+              client_secret: str | None = None, api_url: str | None = None,
+              installation_store: InstallationStore | None = None,
+              state_store: OAuthStateStore | None = None) -> App:
     """The Bolt app for one workspace (``bot_token``) or many (``client_id``/``client_secret``, with
-    installations kept in our database)."""
+    the installation and OAuth state stores the composition root built)."""
     base_url = api_url.rstrip("/") + "/" if api_url else WebClient.BASE_URL
     client = WebClient(token=bot_token, base_url=base_url)
-    if client_id and client_secret:
-        installation_store = SQLAlchemyInstallationStore(
-            client_id=client_id, engine=engine, bots_table_name=BOTS, installations_table_name=INSTALLATIONS)
-        state_store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine, table_name=OAUTH_STATES)
+    if client_id and client_secret and installation_store is not None and state_store is not None:
         app = App(signing_secret=signing_secret, client=client, oauth_settings=OAuthSettings(
             client_id=client_id, client_secret=client_secret, scopes=SCOPES,
             installation_store=installation_store, state_store=state_store,
@@ -96,9 +60,7 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str | None = None, 
     app.use(_who(deps))
     app.error(on_error)
 
-    from tautan.bot import actions, commands, home, modal, notify
-
-    for surface in (commands, modal, actions, home, notify):
+    for surface in SURFACES:
         surface.register(app, deps)
     if app.installation_store is not None:  # an uninstall or revoked tokens remove the stored tokens
         app.enable_token_revocation_listeners()
@@ -191,31 +153,7 @@ def _install_failed(args: FailureArgs) -> BoltResponse:
 
 
 def _page(title: str, text: str) -> str:
-    from html import escape
-
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><meta name='viewport' "
             f"content='width=device-width, initial-scale=1'><title>{escape(title)}</title></head>"
             f"<body style='font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em'>"
             f"<h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>")
-
-
-def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[str, Any],
-             client: WebClient | None = None) -> None:
-    """The one table from errors to what a Slack user sees: an ephemeral answer where Slack gave
-    us a response URL, else (an App Home button) a direct message."""
-    who: Who | None = context.get("who")
-    t = who.t if who else translator("en")
-    if isinstance(error, TautanError):
-        if not isinstance(error, UserError):
-            log.warning("slack: %s", error.__class__.__name__)
-        text = t.error(error)
-    else:
-        log.exception("slack: unexpected error in a listener")
-        text = t("Something went wrong on our side. Please try again later.")
-    try:
-        if respond is not None and (body.get("response_url") or body.get("response_urls")):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-        elif client is not None and who is not None:
-            client.chat_postMessage(channel=who.user_id, text=text)
-    except Exception:
-        log.warning("slack: could not tell the user about an error")

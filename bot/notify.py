@@ -18,25 +18,18 @@ import datetime as dt
 import logging
 import urllib.error
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
 
 from tautan.bot import blocks as b
-from tautan.bot.app import Deps, Who
-from tautan.core import outbox, services
+from tautan.bot.context import Deps, Who
+from tautan.core import outbox, queries, services
 from tautan.core.errors import NotFound, TautanError
 from tautan.core.i18n import N_, Translator, translator
-from tautan.core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
-from tautan.core.uow import UnitOfWork
-from tautan.core.views import EVENT_LABELS
-
-if TYPE_CHECKING:
-    from tautan.wiring import Container
+from tautan.core.views import EVENT_LABELS, NoticeView
 
 log = logging.getLogger(__name__)
 
@@ -63,57 +56,7 @@ def request_buttons(t: Translator, connection_id: int, *, block_id: str) -> dict
 
 # --- what a notice says ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Notice:
-    """What one outbox row is about, read from its events."""
-
-    kind: str
-    company_id: int
-    supplier: str
-    email: str | None
-    unit: str | None
-    types: tuple[str, ...]
-    reason: str | None
-    invitation_id: int | None
-    connections: tuple[tuple[int, str], ...] = ()  # (connection id, document type) for requests
-
-
-def load_notice(uow: UnitOfWork, event_ids: list[int]) -> Notice | None:
-    """The notice behind some events (one change), or None when they are gone."""
-    if not event_ids:
-        return None
-    with uow:
-        events = list(uow.session.scalars(
-            select(Event).where(Event.id.in_(event_ids)).order_by(Event.id).options(
-                selectinload(Event.supplier),
-                selectinload(Event.customer).selectinload(Company.parent),
-                selectinload(Event.connection).selectinload(Connection.document_type),
-                selectinload(Event.invitation).selectinload(Invitation.connections)
-                .selectinload(Connection.document_type))))
-        if not events or events[0].customer is None:
-            return None
-        first = events[0]
-        types: list[str] = []
-        for event in events:
-            code = (event.details or {}).get("type") or (
-                event.connection.document_type.code if event.connection is not None else None)
-            if code and code not in types:
-                types.append(code)
-        if not types and first.invitation is not None:  # a bounce or a renewal: the invitation's types
-            types = first.invitation.type_codes
-        customer = first.customer
-        return Notice(
-            kind=first.kind, company_id=customer.root.id,
-            supplier=first.supplier.name if first.supplier is not None else "",
-            email=(first.details or {}).get("email") or (first.invitation.email if first.invitation else None),
-            unit=customer.name if customer.parent_id is not None else None,
-            types=tuple(types), reason=(first.details or {}).get("reason"),
-            invitation_id=first.invitation_id,
-            connections=tuple((e.connection_id, e.connection.document_type.code) for e in events
-                              if e.kind == "requested" and e.connection is not None))
-
-
-def notice_message(notice: Notice, t: Translator) -> tuple[str, list[dict[str, Any]]]:
+def notice_message(notice: NoticeView, t: Translator) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks of a channel notice, in the reader's language."""
     supplier, types = f"*{b.escape(notice.supplier)}*", b.types_label(t, notice.types)
     email = b.escape(notice.email or "")
@@ -190,14 +133,6 @@ class SlackNotifier:
     def __init__(self, app: App, deps: Deps, *, batch: int = 50) -> None:
         self.app, self.deps, self.batch = app, deps, batch
 
-    @classmethod
-    def from_container(cls, container: Container) -> SlackNotifier | None:
-        """The notifier of a process, when Slack is configured."""
-        app = container.slack_app
-        if app is None:
-            return None
-        return cls(app, container.slack_deps)
-
     def deliver(self) -> NotifyReport:
         """Deliver one batch of due notices; ``claimed`` says whether there was anything to do."""
         report = NotifyReport()
@@ -227,7 +162,7 @@ class SlackNotifier:
         sent_before = set(item.payload.get("sent_to") or ())
         targets = [w for w in self.deps.store.workspaces_of(int(item.recipient))
                    if w.channel_id and w.team_id not in sent_before]
-        notice = load_notice(self.deps.uow(), list(item.payload.get("event_ids") or [])) if targets else None
+        notice = queries.notice(self.deps.uow(), list(item.payload.get("event_ids") or [])) if targets else None
         if notice is None:  # no channel chosen (or nothing left to tell): done, so rows don't pile up
             outbox.delivered(self.deps.uow(), outbox_id=item.id)
             report.skipped += 1
@@ -281,9 +216,9 @@ class SlackNotifier:
                 self._failed(item.id, "; ".join(outcome.permanent), permanent=True, report=report)
             return
         if outcome.sent:  # told some workspaces already: never tell them twice
-            _remember_sent(self.deps.uow(), item.id, sorted(sent_before | set(outcome.sent)))
+            outbox.remember_sent(self.deps.uow(), item.id, sorted(sent_before | set(outcome.sent)))
         if outcome.retry_at is not None:
-            gave_up = _retry_at(self.deps.uow(), item.id, outcome.retry_at, error="ratelimited")
+            gave_up = outbox.retry_at(self.deps.uow(), item.id, outcome.retry_at, error="ratelimited")
             report.failed += gave_up
             report.retrying += not gave_up
         else:
@@ -314,35 +249,6 @@ def _retry_after(error: SlackApiError) -> int:
         return DEFAULT_RETRY_AFTER
 
 
-def _retry_at(uow: UnitOfWork, outbox_id: int, at: dt.datetime, *, error: str) -> bool:
-    """Put a row back until ``at`` (Slack's Retry-After), instead of the outbox's longer backoff.
-    Returns True when the row has been failing for too long and is given up on."""
-    with uow:
-        row = uow.session.get(Outbox, outbox_id, with_for_update=True)
-        if row is None:
-            return False
-        now = uow.now()
-        row.last_error = error
-        row.lease_until = None
-        give_up = now - row.created_at >= outbox.GIVE_UP_AFTER
-        if give_up:
-            row.status = OutboxStatus.FAILED
-        else:
-            row.status = OutboxStatus.PENDING
-            row.next_attempt_at = max(at, now)
-        uow.commit()
-    return give_up
-
-
-def _remember_sent(uow: UnitOfWork, outbox_id: int, teams: list[str]) -> None:
-    with uow:
-        row = uow.session.get(Outbox, outbox_id, with_for_update=True)
-        if row is not None:
-            uow.session.execute(update(Outbox).where(Outbox.id == outbox_id).values(
-                payload={**(row.payload or {}), "sent_to": teams}))
-        uow.commit()
-
-
 # --- the Resend button of a notice ------------------------------------------------------------
 
 def register(app: App, deps: Deps) -> None:
@@ -355,10 +261,7 @@ def register(app: App, deps: Deps) -> None:
         who: Who = context["who"]
         who.require_admin()
         invitation_id = _invitation_id(action.get("value"))
-        invitation = services.get_invitation(deps.uow(), invitation_id=invitation_id)
-        customer = services.get_company(deps.uow(), invitation.customer_id)
-        if (customer.parent_id or customer.id) != who.company_id:  # another workspace's: it does not exist here
-            raise NotFound(N_("There is no invitation with id {id}."), id=invitation_id)
+        queries.owned_invitation(deps.uow(), company_id=who.company_id, invitation_id=invitation_id)
         sent = services.resend(deps.uow(), invitation_id=invitation_id, actor=who.actor, via="slack")
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         message = body.get("message") or {}

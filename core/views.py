@@ -84,6 +84,54 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class UnitView:
+    """A unit of a customer company, as a menu offers it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    """One line of recent activity: one change, which may cover several document types."""
+
+    kind: str
+    partner: str | None
+    types: tuple[str, ...]
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """A customer company and its units at a glance: counts by status and the recent activity."""
+
+    company_id: int
+    company: str
+    units: tuple[str, ...]
+    counts: Mapping[str, int]
+    activity: tuple[ActivityView, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """What one change worth telling the customer's team is about, read from its events."""
+
+    kind: str
+    company_id: int
+    supplier: str
+    email: str | None
+    unit: str | None
+    types: tuple[str, ...]
+    reason: str | None
+    invitation_id: int | None
+    connections: tuple[tuple[int, str], ...] = ()  # (connection id, document type) for requests
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: tuple[T, ...]
     total: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tautan.bot.store import SlackStore
+from tautan.slack_store import SlackStore
 
 
 def test_a_bad_signature_or_a_stale_timestamp_gets_401(slack) -> None:  # noqa: ANN001

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tautan.bot import blocks as b
-from tautan.bot.store import SlackStore
+from tautan.slack_store import SlackStore
 from tautan.core import services
 from tautan.core.i18n import translator
 from tautan.core.model import Connection, DocumentType, Event, Invitation, Role

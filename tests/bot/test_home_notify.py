@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tautan.bot.notify import SlackNotifier
-from tautan.bot.store import SlackStore, Workspace
+from tautan.slack_store import SlackStore, Workspace
 from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import translator
@@ -72,7 +71,7 @@ def supplier_asks(env, workspace: Workspace, supplier: str, types: list[str], un
 
 
 def notify(env) -> Any:  # noqa: ANN001
-    notifier = SlackNotifier.from_container(env.container)
+    notifier = env.container.slack_notifier()
     assert notifier is not None
     return notifier.run()
 

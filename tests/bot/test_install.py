@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tautan.bot.store import INSTALLATIONS, SlackStore, metadata
+from tautan.slack_store import INSTALLATIONS, SlackStore, metadata
 
 CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,7 +141,7 @@ def _container(**settings: object):  # noqa: ANN202
 def test_socket_mode_is_not_started_without_an_app_token(monkeypatch) -> None:  # noqa: ANN001
     import slack_bolt.adapter.socket_mode as socket_mode
 
-    from tautan.bot.socket_mode import start_socket_mode
+    from tautan.wiring import start_socket_mode
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("Socket Mode must not start")
@@ -156,7 +156,7 @@ def test_socket_mode_is_not_started_without_an_app_token(monkeypatch) -> None:  
 def test_socket_mode_connects_in_the_background_with_the_app_token(monkeypatch) -> None:  # noqa: ANN001
     import slack_bolt.adapter.socket_mode as socket_mode
 
-    from tautan.bot.socket_mode import start_socket_mode
+    from tautan.wiring import start_socket_mode
 
     made: list[tuple[object, str]] = []
 

@@ -2,13 +2,14 @@
 notification channel, and per user the language and the admin grant. Also the tables of
 slack_sdk's installation and OAuth-state stores, so Alembic manages them with the rest.
 
-These tables belong to the adapter, not to the engine: ``core`` never hears of Slack.
+These tables belong to the Slack side, not to the engine (``core`` never hears of Slack); they
+live here, in the composition root, so that the bot itself never touches the database: it sees
+``tautan.bot.ports.WorkspaceStore``, which ``SlackStore`` implements.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from tautan.bot.ports import User, Workspace
 from tautan.core.model import NAMING, UTCDateTime
 
 metadata = MetaData(naming_convention=NAMING)
@@ -64,33 +66,10 @@ SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS)
 SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS)
 SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, OAUTH_STATES)
 
-# What users.info told us is trusted for a day; then we ask Slack again.
-USER_INFO_TTL = dt.timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Workspace:
-    id: int
-    team_id: str
-    name: str
-    company_id: int
-    channel_id: str | None
-    locale: str
-    installer_user_id: str | None
-
-
-@dataclass(frozen=True)
-class User:
-    workspace_id: int
-    user_id: str
-    granted_admin: bool
-    lang_override: str | None
-    slack_locale: str | None
-    slack_admin: bool | None
-    checked_at: dt.datetime | None
-
 
 class SlackStore:
+    """The workspaces and their people in our database (``tautan.bot.ports.WorkspaceStore``)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -158,3 +137,11 @@ def _workspace(row: object) -> Workspace:
 
 def _user(row: object) -> User:
     return User(**{k: row[k] for k in User.__dataclass_fields__})  # type: ignore[index]
+
+
+def installation_stores(engine: Engine, client_id: str) -> tuple[SQLAlchemyInstallationStore,
+                                                                  SQLAlchemyOAuthStateStore]:
+    """slack_sdk's installation store and OAuth state store, on our tables."""
+    return (SQLAlchemyInstallationStore(client_id=client_id, engine=engine, bots_table_name=BOTS,
+                                        installations_table_name=INSTALLATIONS),
+            SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine, table_name=OAUTH_STATES))
