@@ -22,6 +22,8 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    delete,
+    false,
     insert,
     select,
     update,
@@ -45,6 +47,10 @@ workspaces = Table(
     Column("locale", String(8), nullable=False),
     Column("installer_user_id", String(32)),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The Enterprise Grid organisation, if any: its bot token may be the organisation's.
+    Column("enterprise_id", String(32)),
+    # Someone chose the company's language (/connect lang company): it comes before Slack's locale.
+    Column("locale_chosen", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 workspace_users = Table(
@@ -58,8 +64,20 @@ workspace_users = Table(
     Column("slack_locale", String(8)),
     Column("slack_admin", Boolean),
     Column("checked_at", UTCDateTime()),
+    Column("slack_tz", String(64)),
+    # A Slack Connect user of another organisation, or a guest: never an admin, whatever was granted.
+    Column("outsider", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("workspace_id", "user_id"),
 )
+
+# Events Slack delivered, for a while: a retried event (same event_id) is acted on once.
+slack_events = Table(
+    "slack_events", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("team_id", String(32)),
+    Column("received_at", UTCDateTime(), nullable=False, index=True),
+)
+EVENTS_KEPT = dt.timedelta(hours=1)  # Slack retries for a few minutes; an hour is plenty
 
 INSTALLATIONS, BOTS, OAUTH_STATES = "slack_installations", "slack_bots", "slack_oauth_states"
 SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS)
@@ -84,22 +102,28 @@ class SlackStore:
             return [_workspace(r) for r in rows]
 
     def bind(self, *, team_id: str, name: str, company_id: int, locale: str, installer_user_id: str | None,
-             now: dt.datetime) -> Workspace:
+             now: dt.datetime, enterprise_id: str | None = None) -> Workspace:
         with self.engine.begin() as connection:
             connection.execute(insert(workspaces).values(
                 team_id=team_id, name=name[:200], company_id=company_id, locale=locale,
-                installer_user_id=installer_user_id, created_at=now))
+                installer_user_id=installer_user_id, created_at=now, enterprise_id=enterprise_id))
         bound = self.workspace(team_id)
         assert bound is not None
         return bound
 
-    def set_channel(self, workspace_id: int, channel_id: str) -> None:
+    def set_enterprise(self, workspace_id: int, enterprise_id: str | None) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(workspaces).where(workspaces.c.id == workspace_id)
+                               .values(enterprise_id=enterprise_id))
+
+    def set_channel(self, workspace_id: int, channel_id: str | None) -> None:
         with self.engine.begin() as connection:
             connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(channel_id=channel_id))
 
     def set_locale(self, workspace_id: int, locale: str) -> None:
         with self.engine.begin() as connection:
-            connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(locale=locale))
+            connection.execute(update(workspaces).where(workspaces.c.id == workspace_id)
+                               .values(locale=locale, locale_chosen=True))
 
     def user(self, workspace_id: int, user_id: str) -> User | None:
         with self.engine.connect() as connection:
@@ -129,6 +153,23 @@ class SlackStore:
         with self.engine.connect() as connection:
             return list(connection.scalars(select(workspace_users.c.user_id).where(
                 workspace_users.c.workspace_id == workspace_id, workspace_users.c.granted_admin.is_(True))))
+
+
+    def first_delivery(self, event_id: str, *, team_id: str | None, now: dt.datetime) -> bool:
+        """Note an event Slack delivered; False when it was noted before (a retry of one we have)."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(delete(slack_events).where(slack_events.c.received_at < now - EVENTS_KEPT))
+                connection.execute(insert(slack_events).values(event_id=event_id[:64], team_id=team_id,
+                                                               received_at=now))
+        except IntegrityError:  # noted already, by this process or another copy
+            return False
+        return True
+
+    def forget_delivery(self, event_id: str) -> None:
+        """The event could not be handled: a retry of it will be."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(slack_events).where(slack_events.c.event_id == event_id[:64]))
 
 
 def _workspace(row: object) -> Workspace:

@@ -17,7 +17,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from tautan.bot import blocks as b
-from tautan.bot.context import Deps, Who, answering_errors
+from tautan.bot.context import Deps, Who
 from tautan.bot.messages import (
     list_message,
     owned_connection,
@@ -75,12 +75,11 @@ def register(app: App, deps: Deps) -> None:
 
     def page(ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext, body: dict[str, Any]) -> None:
         ack()
-        with answering_errors(context, respond, body):
-            if not body.get("response_url"):  # only our list messages page this way
-                return
-            who: Who = context["who"]
-            wanted = b.read_page_value(action.get("value") or "")
-            respond(**list_message(deps, who, **wanted), response_type="ephemeral", replace_original=True)
+        if not body.get("response_url"):  # only our list messages page this way
+            return
+        who: Who = context["who"]
+        wanted = b.read_page_value(action.get("value") or "")
+        respond(**list_message(deps, who, **wanted), response_type="ephemeral", replace_original=True)
 
     app.action(b.PAGE_NEXT)(page)
     app.action(b.PAGE_PREV)(page)
@@ -89,16 +88,14 @@ def register(app: App, deps: Deps) -> None:
     def row_menu(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
                  body: dict[str, Any]) -> None:
         ack()
-        with answering_errors(context, respond, body):
-            verb, _, ident = ((action.get("selected_option") or {}).get("value") or "").partition(":")
-            _row_action(deps, Answer(respond, client, context["who"], body), verb, ident)
+        verb, _, ident = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+        _row_action(deps, Answer(respond, client, context["who"], body), verb, ident)
 
     def answer(approve: bool) -> Any:
         def listener(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
                      body: dict[str, Any]) -> None:
             ack()
-            with answering_errors(context, respond, body):
-                _answer_request(deps, Answer(respond, client, context["who"], body), action, approve=approve)
+            _answer_request(deps, Answer(respond, client, context["who"], body), action, approve=approve)
 
         return listener
 

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from tautan.bot import blocks as b
 from tautan.bot import messages as m
-from tautan.bot.context import Deps, Who, answering_errors
+from tautan.bot.context import Deps, Who
 from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
@@ -73,16 +73,15 @@ def register(app: App, deps: Deps) -> None:
     def connect(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
                 body: dict[str, Any]) -> None:
         ack()
-        with answering_errors(context, respond, body):
-            who: Who = context["who"]
-            text = m.unwrap_mailto(command.get("text") or "")
-            name, *args = text.split() or [""]
-            asked = Asked(deps=deps, who=who, command=command, respond=respond, client=client, args=args)
-            handler = SUBCOMMANDS.get(name.lower())
-            if handler is None:
-                asked.reply(message=m.help_message(who.t, unknown=name))
-            else:
-                handler(asked)
+        who: Who = context["who"]
+        text = m.unwrap_mailto(command.get("text") or "")
+        name, *args = text.split() or [""]
+        asked = Asked(deps=deps, who=who, command=command, respond=respond, client=client, args=args)
+        handler = SUBCOMMANDS.get(name.lower())
+        if handler is None:
+            asked.reply(message=m.help_message(who.t, unknown=name))
+        else:
+            handler(asked)
 
 
 def _open_form(asked: Asked) -> None:

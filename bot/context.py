@@ -6,13 +6,14 @@ Surfaces import this module and ``bot.messages``; they never import each other o
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import BoltContext, Respond
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from tautan.bot.ports import Workspace, WorkspaceStore
@@ -84,13 +85,49 @@ def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[st
         log.warning("slack: could not tell the user about an error")
 
 
-@contextmanager
-def answering_errors(context: BoltContext, respond: Respond | None, body: dict[str, Any]) -> Iterator[None]:
-    """Errors raised after ``ack()`` are answered here, through the one error table, instead of
-    being raised back to Bolt: slack-bolt 1.30's thread runner sets ``ack.response`` back to None
-    when a listener raises after acknowledging, so a quick user error could make Bolt answer Slack
-    with a 404 (``dispatch_failed`` for the user)."""
-    try:
-        yield
-    except Exception as error:  # every error is answered by the one handler; it logs the unexpected ones
-        on_error(error, context, respond, body, context.client)
+LISTENER_KINDS = frozenset({"command", "action", "view", "event", "shortcut", "options"})
+
+
+def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
+    """The listener, with every error it raises (before or after ``ack()``) answered through
+    ``on_error`` instead of raised back to Bolt: slack-bolt 1.30's thread runner sets
+    ``ack.response`` back to None when a listener raises after acknowledging, so a user error
+    would make Bolt answer Slack with a 404 (``dispatch_failed`` for the user). A listener that
+    raised before acknowledging is acknowledged here."""
+    names = inspect.getfullargspec(listener).args
+    if "context" not in names:
+        raise TypeError(f"{listener.__name__} must take the context: its errors are answered through it")
+
+    @functools.wraps(listener)  # Bolt reads the wrapped listener's arguments and passes those
+    def guarded(**kwargs: Any) -> Any:
+        context: BoltContext = kwargs["context"]
+        try:
+            return listener(**kwargs)
+        except Exception as error:  # every error is answered by the one handler; it logs the unexpected ones
+            ack = context.ack
+            if ack is not None and ack.response is None:
+                ack()
+            body = kwargs.get("body") or {"response_url": context.response_url}
+            on_error(error, context, context.respond, body, context.client)
+            return None
+
+    return guarded
+
+
+class Listeners:
+    """The Bolt app as the surfaces see it in ``register``: every listener they attach is
+    ``answering`` (one place, instead of a try/except in each); anything else is the app's."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._app, name)
+        if name not in LISTENER_KINDS:
+            return attribute
+
+        def register(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+            decorator = attribute(*args, **kwargs)
+            return lambda listener: decorator(answering(listener))
+
+        return register

@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from tautan.bot import blocks as b
 from tautan.bot.context import Deps, Who
+from tautan.bot.ports import Workspace
 from tautan.core import outbox, queries, services
 from tautan.core.errors import NotFound, TautanError
 from tautan.core.i18n import N_, Translator, translator
@@ -173,7 +174,7 @@ class SlackNotifier:
                 outcome.retry_at = max(outcome.retry_at or held[workspace.team_id], held[workspace.team_id])
                 continue
             if workspace.team_id not in tokens:
-                tokens[workspace.team_id] = self._token(workspace.team_id)
+                tokens[workspace.team_id] = self._token(workspace)
             token = tokens[workspace.team_id]
             if not token:
                 log.warning("slack notice %s: %s is not installed any more", item.id, workspace.team_id)
@@ -230,11 +231,14 @@ class SlackNotifier:
             report.failed += gave_up
             report.retrying += not gave_up
 
-    def _token(self, team_id: str) -> str | None:
+    def _token(self, workspace: Workspace) -> str | None:
+        """The workspace's bot token: its own install, else (Enterprise Grid) its organisation's."""
         store = self.app.installation_store
         if store is None:  # one workspace: the app's own bot token
             return self.app.client.token
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        bot = store.find_bot(enterprise_id=workspace.enterprise_id, team_id=workspace.team_id)
+        if bot is None and workspace.enterprise_id:
+            bot = store.find_bot(enterprise_id=workspace.enterprise_id, team_id=None, is_enterprise_install=True)
         return bot.bot_token if bot is not None else None
 
 

@@ -24,6 +24,8 @@ class Workspace:
     channel_id: str | None
     locale: str
     installer_user_id: str | None
+    enterprise_id: str | None = None
+    locale_chosen: bool = False  # the company's language was chosen (/connect lang company)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class User:
     slack_locale: str | None
     slack_admin: bool | None
     checked_at: dt.datetime | None
+    slack_tz: str | None = None
+    outsider: bool = False  # a Slack Connect user of another organisation, or a guest
 
 
 class WorkspaceStore(Protocol):
@@ -45,9 +49,11 @@ class WorkspaceStore(Protocol):
     def workspaces_of(self, company_id: int) -> list[Workspace]: ...
 
     def bind(self, *, team_id: str, name: str, company_id: int, locale: str, installer_user_id: str | None,
-             now: dt.datetime) -> Workspace: ...
+             now: dt.datetime, enterprise_id: str | None = None) -> Workspace: ...
 
-    def set_channel(self, workspace_id: int, channel_id: str) -> None: ...
+    def set_enterprise(self, workspace_id: int, enterprise_id: str | None) -> None: ...
+
+    def set_channel(self, workspace_id: int, channel_id: str | None) -> None: ...
 
     def set_locale(self, workspace_id: int, locale: str) -> None: ...
 
@@ -56,3 +62,11 @@ class WorkspaceStore(Protocol):
     def save_user(self, workspace_id: int, user_id: str, **values: object) -> User: ...
 
     def admins(self, workspace_id: int) -> list[str]: ...
+
+    def first_delivery(self, event_id: str, *, team_id: str | None, now: dt.datetime) -> bool:
+        """Note an event Slack delivered; False when it was noted before (a retry of one we have)."""
+        ...
+
+    def forget_delivery(self, event_id: str) -> None:
+        """The event could not be handled: a retry of it will be."""
+        ...

@@ -16,7 +16,7 @@ from tautan.core import services
 from tautan.core.i18n import translator
 from tautan.core.model import Connection, DocumentType, Event, Invitation, Role
 from tautan.core.views import ConnectionView, InvitationView
-from tests.support.slack import iter_blocks_text
+from tests.support.slack import MANY_WORKSPACES, install, iter_blocks_text
 
 ADMIN, MEMBER = "U1", "U2"
 
@@ -558,7 +558,11 @@ def test_an_indonesian_user_reads_indonesian(slack) -> None:  # noqa: ANN001
     assert ask(slack, "show 4242", user=MEMBER)["text"] == "Tidak ada undangan dengan id 4242."
 
 
-def test_a_second_workspace_neither_sees_nor_touches_the_first_ones_data(slack) -> None:  # noqa: ANN001
+def test_a_second_workspace_neither_sees_nor_touches_the_first_ones_data(make_slack) -> None:  # noqa: ANN001
+    slack = make_slack(**MANY_WORKSPACES)
+    install(slack, "T1")
+    install(slack, "T2")
+    slack.fake.users["U7"] = {"team_id": "T2"}
     one = bind(slack, "T1", ADMIN)
     view = invite(slack, one.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     link = connected(slack, one.company_id, "bob@example.com", supplier_name="Bob Trading")

@@ -18,7 +18,7 @@ from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import translator
 from tautan.core.model import Outbox, OutboxStatus, Role
-from tests.support.slack import iter_blocks_text
+from tests.support.slack import MANY_WORKSPACES, install, iter_blocks_text
 
 
 class ShiftClock:
@@ -41,6 +41,19 @@ def env(slack):  # noqa: ANN001, ANN201
     slack.container.clock = slack.clock
     slack.store = SlackStore(slack.container.engine)
     slack.fake.users["U3"] = {"locale": "id-ID"}
+    return slack
+
+
+@pytest.fixture
+def many(make_slack):  # noqa: ANN001, ANN201
+    """As ``env``, for many workspaces (OAuth): T1 and T2 installed; U5 is a member of T2."""
+    slack = make_slack(**MANY_WORKSPACES)
+    install(slack, "T1")
+    install(slack, "T2")
+    slack.fake.users["U5"] = {"team_id": "T2"}
+    slack.clock = ShiftClock()
+    slack.container.clock = slack.clock
+    slack.store = SlackStore(slack.container.engine)
     return slack
 
 
@@ -133,7 +146,8 @@ def click(env, action_id: str, value: str, *, team: str = "T1", user: str = "U1"
 
 # --- App Home ---------------------------------------------------------------------------------
 
-def test_the_home_tab_shows_the_companys_counts_requests_and_activity(env) -> None:  # noqa: ANN001
+def test_the_home_tab_shows_the_companys_counts_requests_and_activity(many) -> None:  # noqa: ANN001
+    env = many
     one = bind(env, "T1", "PT Satu")
     services.create_company(uow(env), name="Gudang Jakarta", parent=one.company_id, actor="cli:test", via="cli")
     maju = invite(env, one, "ana@pt-maju.co.id", "PT Maju", ["catalog", "order"])
@@ -414,7 +428,8 @@ def test_a_non_admin_cannot_send_again(env) -> None:  # noqa: ANN001
     assert not _resent(env, invitation.id) and env.fake.called("chat.update") == []
 
 
-def test_another_workspace_cannot_send_our_invitation_again(env) -> None:  # noqa: ANN001
+def test_another_workspace_cannot_send_our_invitation_again(many) -> None:  # noqa: ANN001
+    env = many
     one = bind(env, "T1", "PT Satu")
     bind(env, "T2", "PT Dua", channel="C99", installer="U5")
     invitation, blocks = _bounced(env, one)

@@ -80,9 +80,10 @@ class FakeSlack:
                          "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "is_enterprise_install": False}, {}
         if path == "users.info":
             user = self.users.get(params.get("user", ""), {})
-            return 200, {"ok": True, "user": {"id": params.get("user"), "locale": user.get("locale", "en-US"),
-                                              "is_admin": user.get("is_admin", False),
-                                              "is_owner": user.get("is_owner", False), "tz": "Asia/Jakarta"}}, {}
+            # A member of T1 unless the test says otherwise (team_id, is_restricted, is_stranger, ...).
+            return 200, {"ok": True, "user": {"id": params.get("user"), "team_id": "T1", "locale": "en-US",
+                                              "is_admin": False, "is_owner": False, "tz": "Asia/Jakarta",
+                                              **user}}, {}
         if path == "team.info":
             return 200, {"ok": True, "team": {"id": "T?", "name": "Example Workspace"}}, {}
         if path == "oauth.v2.access":
@@ -182,9 +183,28 @@ class SlackClient:
     def interact(self, payload: dict[str, Any], **kwargs: Any) -> Any:
         return self.post(payload_body(payload), **kwargs)
 
-    def event(self, event: dict[str, Any], *, team: str = "T1", **kwargs: Any) -> Any:
+    def event(self, event: dict[str, Any], *, team: str = "T1", event_id: str | None = None, **kwargs: Any) -> Any:
         body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000,
+                           "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000,
                            "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
                            "event": event})
         return self.post(body, content_type="application/json", **kwargs)
+
+
+# --- many workspaces: OAuth installs, set up directly in the app's installation store ----------
+
+CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
+MANY_WORKSPACES = {"slack_bot_token": None, "slack_client_id": CLIENT_ID, "slack_client_secret": CLIENT_SECRET}
+
+
+def install(slack: SlackClient, team: str | None, *, enterprise: str | None = None, user: str = "UINST",
+            token: str | None = None) -> str:
+    """Store an installation as the OAuth flow would: of one workspace (``team``), or with
+    ``team=None`` of a whole Enterprise Grid organisation. Returns the bot token."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    token = token or f"xoxb-{team or enterprise}"
+    slack.container.slack_app.installation_store.save(Installation(
+        app_id="A1", enterprise_id=enterprise, team_id=team, bot_token=token, bot_id="BBOT", bot_user_id="UBOT",
+        bot_scopes="commands,chat:write", user_id=user, is_enterprise_install=team is None))
+    return token
