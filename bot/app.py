@@ -19,6 +19,7 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
@@ -45,7 +46,11 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str | None = None, 
     """The Bolt app for one workspace (``bot_token``) or many (``client_id``/``client_secret``, with
     the installation and OAuth state stores the composition root built)."""
     base_url = api_url.rstrip("/") + "/" if api_url else WebClient.BASE_URL
-    client = WebClient(token=bot_token, base_url=base_url)
+    # What a person waits for (views.open/publish, chat.postEphemeral, respond) runs after the ack:
+    # a rate limit there is waited out (Slack's Retry-After) and tried again. The notifier has its
+    # own client, without it: it puts a notice back in the outbox instead of waiting.
+    client = WebClient(token=bot_token, base_url=base_url,
+                       retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)])
     if client_id and client_secret and installation_store is not None and state_store is not None:
         app = App(signing_secret=signing_secret, client=client, oauth_settings=OAuthSettings(
             client_id=client_id, client_secret=client_secret, scopes=SCOPES,

@@ -102,6 +102,9 @@ def _invite(asked: Asked) -> None:
             continue
         for part in filter(None, (p.strip() for p in arg.split(","))):
             code = words.get(search_key(part))
+            if code is None and (not emails or "." in part) and "," not in arg:
+                # Not a type, and no address was given (or it looks like a domain): an address mistyped.
+                services.normalize_email(part)  # says "… is not a valid email address."
             if code is None:
                 raise InvalidInput(N_("Unknown document type {type}. Known types: {known}."), type=part[:50],
                                    known=list(DOCUMENT_TYPES))
@@ -170,6 +173,7 @@ def _channel(asked: Asked) -> None:
         raise InvalidInput(N_("Type this command in the channel that should receive the notices."))
     company = services.get_company(asked.deps.uow(), who.company_id)
     channel_t = translator(who.workspace.locale)  # the channel reads notices in the company's language
+    shared = _shared_with_others(asked.client, channel_id)
     try:
         asked.client.chat_postMessage(channel=channel_id, text=b.escape(channel_t(CHANNEL_SET, company=company.name)))
     except SlackApiError as error:
@@ -178,6 +182,20 @@ def _channel(asked: Asked) -> None:
                                      "again.")))
         return
     asked.deps.store.set_channel(who.workspace.id, channel_id)
+    if shared:
+        asked.reply(b.escape(asked.t(
+            "This channel is shared with another organisation: its people will read the notices of {company} "
+            "too. Only members of your workspace can answer them.", company=company.name)))
+
+
+def _shared_with_others(client: WebClient, channel_id: str) -> bool:
+    """A Slack Connect channel (shared with another organisation)."""
+    try:
+        channel = client.conversations_info(channel=channel_id)["channel"]
+    except SlackApiError as error:
+        log.info("slack: conversations.info failed: %s", error.response.get("error"))
+        return False
+    return bool(channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"))
 
 
 def _locale(value: str) -> str:

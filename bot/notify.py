@@ -133,6 +133,8 @@ class SlackNotifier:
 
     def __init__(self, app: App, deps: Deps, *, batch: int = 50) -> None:
         self.app, self.deps, self.batch = app, deps, batch
+        # Without the app client's rate-limit retries: a limited notice goes back to the outbox.
+        self.client = WebClient(token=app.client.token, base_url=app.client.base_url)
 
     def deliver(self) -> NotifyReport:
         """Deliver one batch of due notices; ``claimed`` says whether there was anything to do."""
@@ -182,7 +184,7 @@ class SlackNotifier:
                 continue
             text, blocks = notice_message(notice, translator(workspace.locale))
             try:
-                self.app.client.chat_postMessage(token=token, channel=workspace.channel_id, text=text,
+                self.client.chat_postMessage(token=token, channel=workspace.channel_id, text=text,
                                                  blocks=blocks, unfurl_links=False, unfurl_media=False)
             except SlackApiError as error:
                 status = error.response.status_code

@@ -20,10 +20,42 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+def block_kit_errors(path: str, params: Any) -> list[str]:
+    """What slack_sdk's Block Kit and view models find wrong with a payload (their limits
+    included): Slack itself would refuse it with ``invalid_blocks``."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    if not isinstance(params, dict):
+        return []
+    errors: list[str] = []
+    try:
+        view = params.get("view")
+        if isinstance(view, dict):
+            View(**view).validate_json()
+        blocks = params.get("blocks")
+        if isinstance(blocks, list):
+            if len(blocks) > 50:
+                errors.append(f"{path}: {len(blocks)} blocks in a message (at most 50)")
+            for block in blocks:
+                parsed = Block.parse(block)
+                if parsed is None:
+                    errors.append(f"{path}: unknown block {block!r:.200}")
+                else:
+                    parsed.validate_json()
+    except (SlackObjectFormationError, TypeError, KeyError, ValueError) as error:
+        errors.append(f"{path}: {error}")
+    return errors
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}  # conversations.info answers, by channel id
+        self.invalid: list[str] = []  # payloads slack_sdk's models refuse; the fixture fails the test
+        self.fail_with: dict[str, str] = {}  # method -> Slack error code it answers (ok: false) until cleared
         self.rate_limit_next: dict[str, int] = {}
         self.fail_next: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -73,6 +105,12 @@ class FakeSlack:
             if self.fail_next.get(path, 0) > 0:
                 self.fail_next[path] -= 1
                 return 500, {"ok": False, "error": "internal_error"}, {}
+            problems = block_kit_errors(path, params)
+            if problems:
+                self.invalid += problems
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": problems}, {}
+            if path in self.fail_with:
+                return 200, {"ok": False, "error": self.fail_with[path]}, {}
         if path.startswith("webhook/"):
             return 200, "ok", {}
         if path == "auth.test":
@@ -84,6 +122,10 @@ class FakeSlack:
             return 200, {"ok": True, "user": {"id": params.get("user"), "team_id": "T1", "locale": "en-US",
                                               "is_admin": False, "is_owner": False, "tz": "Asia/Jakarta",
                                               **user}}, {}
+        if path == "conversations.info":
+            channel = {"id": params.get("channel"), "is_channel": True, "is_ext_shared": False,
+                       **self.channels.get(params.get("channel", ""), {})}
+            return 200, {"ok": True, "channel": channel}, {}
         if path == "team.info":
             return 200, {"ok": True, "team": {"id": "T?", "name": "Example Workspace"}}, {}
         if path == "oauth.v2.access":
@@ -119,8 +161,15 @@ class FakeSlack:
             self.calls.clear()
 
     def close(self) -> None:
+        """Stop the server; then fail (the test, from its fixture) on any invalid payload received."""
         self.server.shutdown()
         self.server.server_close()
+        self.check()
+
+    def check(self) -> None:
+        """Fail when the code under test sent Slack something its Block Kit models refuse."""
+        if self.invalid:
+            raise AssertionError("invalid Block Kit sent to Slack:\n" + "\n".join(self.invalid))
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -131,12 +180,14 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
 
 
 def command_body(text: str, *, team: str = "T1", user: str = "U1", channel: str = "C1",
-                 response_url: str = "", trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> str:
+                 response_url: str = "", trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
+                 enterprise: str | None = None, org_install: bool = False) -> str:
+    grid = {"enterprise_id": enterprise, "enterprise_name": "Grid"} if enterprise else {}
     return urllib.parse.urlencode({
-        "token": "legacy", "team_id": team, "team_domain": "example", "channel_id": channel,
+        "token": "legacy", "team_id": team, "team_domain": "example", **grid, "channel_id": channel,
         "channel_name": "procurement", "user_id": user, "user_name": "admin", "command": "/connect",
-        "text": text, "api_app_id": "A1", "is_enterprise_install": "false", "response_url": response_url,
-        "trigger_id": trigger_id})
+        "text": text, "api_app_id": "A1", "is_enterprise_install": "true" if org_install else "false",
+        "response_url": response_url, "trigger_id": trigger_id})
 
 
 def payload_body(payload: dict[str, Any]) -> str:
@@ -175,10 +226,11 @@ class SlackClient:
         return self.client.post("/slack/events", content=body.encode(),
                                 headers={"Content-Type": content_type, **signed, **(headers or {})})
 
-    def command(self, text: str, *, user: str = "U1", team: str = "T1", channel: str = "C1", **kwargs: Any) -> Any:
+    def command(self, text: str, *, user: str = "U1", team: str = "T1", channel: str = "C1",
+                enterprise: str | None = None, org_install: bool = False, **kwargs: Any) -> Any:
         response_url = f"{self.fake.url}/webhook/{team}/{user}"
-        return self.post(command_body(text, team=team, user=user, channel=channel, response_url=response_url),
-                         **kwargs)
+        return self.post(command_body(text, team=team, user=user, channel=channel, response_url=response_url,
+                                      enterprise=enterprise, org_install=org_install), **kwargs)
 
     def interact(self, payload: dict[str, Any], **kwargs: Any) -> Any:
         return self.post(payload_body(payload), **kwargs)

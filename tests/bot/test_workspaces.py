@@ -1,0 +1,174 @@
+"""Slack on every kind of workspace: Enterprise Grid installs, outside users and guests, one
+workspace per bot token, languages Slack does not have, rate limits, and Block Kit as Slack
+checks it. Signed requests through the running web app, against the fake Web API."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from tautan.core import services
+from tautan.core.errors import InvalidInput
+from tautan.core.i18n import translator
+from tautan.core.model import Role
+from tautan.slack_store import SlackStore
+from tests.support.slack import MANY_WORKSPACES, block_kit_errors, install, iter_blocks_text
+
+
+def answer_to(slack, team: str, user: str) -> dict[str, Any]:  # noqa: ANN001
+    (answer,) = slack.fake.wait_for(f"webhook/{team}/{user}")
+    return answer
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return "\n".join([message.get("text") or "", *iter_blocks_text(message.get("blocks") or [])])
+
+
+def supplier_asks(slack, company_id: int, supplier: str) -> None:  # noqa: ANN001
+    with contextlib.suppress(InvalidInput):
+        services.create_company(slack.container.uow(), name=supplier, actor="cli:test", via="cli",
+                                roles=[Role.SUPPLIER])
+    services.request(slack.container.uow(), supplier=supplier, customer=company_id, types=["invoice"],
+                     actor="email:sales@example.co.id", via="email")
+
+
+def wait_until(check: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the listener did not finish")
+        time.sleep(0.02)
+
+
+# --- Enterprise Grid ----------------------------------------------------------------------------
+
+def test_a_grid_workspace_install_gets_its_notices_with_its_own_token(make_slack) -> None:  # noqa: ANN001
+    slack = make_slack(**MANY_WORKSPACES)
+    install(slack, "T5", enterprise="E1")
+    slack.fake.users["U5"] = {"team_id": "T5", "is_admin": True}
+    assert slack.command("channel", team="T5", user="U5", enterprise="E1", channel="C5").status_code == 200
+    store = SlackStore(slack.container.engine)
+    wait_until(lambda: (store.workspace("T5") or None) is not None and store.workspace("T5").channel_id == "C5")
+    workspace = store.workspace("T5")
+    assert workspace is not None and workspace.enterprise_id == "E1"
+
+    supplier_asks(slack, workspace.company_id, "PT Grid Satu")
+    slack.fake.reset()
+    report = slack.container.slack_notifier().run()
+    assert report.sent == 1 and report.failed == 0
+    (post,) = [headers for path, params, headers in slack.fake.calls
+               if path == "chat.postMessage" and params.get("channel") == "C5"]
+    assert post.get("Authorization") == "Bearer xoxb-T5"
+
+
+def test_an_org_wide_grid_install_serves_each_workspace_with_the_orgs_token(make_slack) -> None:  # noqa: ANN001
+    slack = make_slack(**MANY_WORKSPACES)
+    install(slack, None, enterprise="E2")
+    slack.fake.users["U6"] = {"team_id": "E2", "enterprise_user": {"enterprise_id": "E2"}, "is_admin": True}
+    answer = slack.command("channel", team="T6", user="U6", enterprise="E2", org_install=True, channel="C6")
+    assert answer.status_code == 200
+    store = SlackStore(slack.container.engine)
+    wait_until(lambda: store.workspace("T6") is not None and store.workspace("T6").channel_id == "C6")
+    workspace = store.workspace("T6")
+    assert workspace is not None and workspace.enterprise_id == "E2"
+
+    supplier_asks(slack, workspace.company_id, "PT Grid Dua")
+    slack.fake.reset()
+    report = slack.container.slack_notifier().run()
+    assert report.sent == 1, report
+    (post,) = [headers for path, params, headers in slack.fake.calls
+               if path == "chat.postMessage" and params.get("channel") == "C6"]
+    assert post.get("Authorization") == "Bearer xoxb-E2"
+
+
+# --- who may act ---------------------------------------------------------------------------------
+
+def test_a_slack_connect_outsider_with_is_admin_is_never_an_admin(slack) -> None:  # noqa: ANN001
+    slack.fake.users["UX"] = {"team_id": "TOTHER", "is_admin": True, "is_owner": True}
+    slack.command("invite ana@pt-maju.co.id", user="UX")
+    assert answer_to(slack, "T1", "UX")["text"].startswith("Only admins of")
+    assert slack.fake.called("chat.postMessage") == [] or all(
+        "invited" not in text_of(p) for p in slack.fake.called("chat.postMessage"))
+
+
+def test_a_granted_admin_who_is_a_guest_or_stranger_is_not_an_admin(slack) -> None:  # noqa: ANN001
+    slack.fake.users["U1"] = {"is_admin": True}
+    slack.fake.users["UG"] = {"is_restricted": True}
+    slack.fake.users["US"] = {"is_stranger": True}
+    slack.command("admin add <@UG> <@US>")
+    answer_to(slack, "T1", "U1")
+    for user in ("UG", "US"):
+        slack.command("cancel 1", user=user)
+        assert answer_to(slack, "T1", user)["text"].startswith("Only admins of")
+
+
+def test_choosing_a_channel_shared_with_another_organisation_warns(slack) -> None:  # noqa: ANN001
+    slack.fake.users["U1"] = {"is_admin": True}
+    slack.fake.channels["C7"] = {"is_ext_shared": True}
+    slack.command("channel", channel="C7")
+    text = answer_to(slack, "T1", "U1")["text"]
+    assert "shared with another organisation" in text
+    assert [p["channel"] for p in slack.fake.called("chat.postMessage")] == ["C7"]
+
+
+# --- one workspace per bot token -----------------------------------------------------------------
+
+def test_one_workspace_mode_handles_an_uninstall(slack) -> None:  # noqa: ANN001
+    slack.command("help")
+    store = SlackStore(slack.container.engine)
+    workspace = store.workspace("T1")
+    assert workspace is not None
+    store.set_channel(workspace.id, "C42")
+    assert slack.event({"type": "app_uninstalled"}).status_code == 200
+    wait_until(lambda: store.workspace("T1").channel_id is None)  # type: ignore[union-attr]
+
+
+# --- language ------------------------------------------------------------------------------------
+
+def test_an_indonesian_company_reads_indonesian_though_slack_says_en_us(slack) -> None:  # noqa: ANN001
+    slack.fake.users["U1"] = {"is_admin": True}
+    slack.fake.users["U8"] = {"locale": "en-US", "tz": "Asia/Jakarta"}
+    slack.command("lang company id")
+    answer_to(slack, "T1", "U1")
+    slack.command("help", user="U8")
+    indonesian = translator("id")("This is what /connect can do.")
+    assert indonesian != "This is what /connect can do."
+    assert answer_to(slack, "T1", "U8")["text"] == indonesian
+
+
+def test_a_time_zone_of_indonesia_is_the_guess_when_slack_has_no_language_of_ours(slack) -> None:  # noqa: ANN001
+    slack.fake.users["U9"] = {"locale": "ja-JP", "tz": "Asia/Makassar"}
+    slack.fake.users["U10"] = {"locale": "ja-JP", "tz": "Europe/Berlin"}
+    slack.command("help", user="U9")
+    slack.command("help", user="U10")
+    assert answer_to(slack, "T1", "U9")["text"] == translator("id")("This is what /connect can do.")
+    assert answer_to(slack, "T1", "U10")["text"] == "This is what /connect can do."
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+def test_invite_with_something_that_is_not_an_address_says_so(slack) -> None:  # noqa: ANN001
+    slack.fake.users["U1"] = {"is_admin": True}
+    slack.command("invite not-an-email")
+    assert answer_to(slack, "T1", "U1")["text"] == "not-an-email is not a valid email address."
+
+
+# --- rate limits and Block Kit -------------------------------------------------------------------------
+
+def test_a_rate_limited_home_tab_is_published_after_retry_after(slack) -> None:  # noqa: ANN001
+    slack.fake.rate_limit_next["views.publish"] = 1
+    slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
+    calls = slack.fake.wait_for("views.publish", count=2)
+    assert len(calls) == 2
+
+
+def test_the_fake_refuses_block_kit_that_slack_would_refuse() -> None:
+    too_long = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]}
+    assert block_kit_errors("chat.postMessage", too_long)
+    assert block_kit_errors("views.open", {"view": {"type": "modal", "title": {"type": "plain_text",
+                                                                                  "text": "x" * 25},
+                                                      "blocks": [{"type": "divider"}]}})
+    assert block_kit_errors("chat.postMessage", {"blocks": [{"type": "no such block"}]})
+    fine = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*ok*"}}]}
+    assert block_kit_errors("chat.postMessage", fine) == []
