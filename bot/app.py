@@ -35,7 +35,9 @@ __all__ = ["SCOPES", "Deps", "Who", "build_app", "on_error", "resolve"]
 
 log = logging.getLogger(__name__)
 
-SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:write"]
+# What the bot asks for at install; slack/manifest.yml says the same (a test compares both with the
+# Web API methods the code calls). Direct messages to admins go to the app's Messages tab: no im:write.
+SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "team:read", "channels:read", "groups:read"]
 SURFACES = (commands, modal, actions, home, notify)
 
 

@@ -172,3 +172,39 @@ def test_the_fake_refuses_block_kit_that_slack_would_refuse() -> None:
     assert block_kit_errors("chat.postMessage", {"blocks": [{"type": "no such block"}]})
     fine = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*ok*"}}]}
     assert block_kit_errors("chat.postMessage", fine) == []
+
+
+# --- Socket Mode, through slack_sdk's own client and Bolt's handler ----------------------------------
+
+def _envelope(envelope_id: str, event_id: str, retry: int) -> dict[str, Any]:
+    return {"envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False,
+            "retry_attempt": retry, "retry_reason": "timeout" if retry else "",
+            "payload": {"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                        "event_id": event_id, "event_time": 1700000000,
+                        "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+                        "event": {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}}}
+
+
+def test_socket_mode_acts_on_a_first_delivery_and_once_on_its_retry(make_slack) -> None:  # noqa: ANN001
+    from tautan.wiring import start_socket_mode
+    from tests.support.socket_mode import FakeSocketMode
+
+    server = FakeSocketMode()
+    slack = make_slack(slack_app_token="xapp-1-test")
+    slack.fake.socket_url = server.url
+    handler = start_socket_mode(slack.container)
+    try:
+        assert handler is not None and server.connected.wait(10)
+        server.send(_envelope("env-1", "EvSocket1", retry=0))  # Slack's first delivery says retry_attempt 0
+        server.wait_for_ack("env-1")
+        slack.fake.wait_for("views.publish")
+        server.send(_envelope("env-2", "EvSocket1", retry=1))  # the same event again: acknowledged, not redone
+        server.wait_for_ack("env-2")
+        server.send(_envelope("env-3", "EvSocket2", retry=0))
+        server.wait_for_ack("env-3")
+        slack.fake.wait_for("views.publish", count=2)
+        assert len(slack.fake.called("views.publish")) == 2
+    finally:
+        if handler is not None:
+            handler.close()
+        server.close()

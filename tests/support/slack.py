@@ -55,6 +55,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}  # conversations.info answers, by channel id
         self.invalid: list[str] = []  # payloads slack_sdk's models refuse; the fixture fails the test
+        self.socket_url: str | None = None  # what apps.connections.open hands out (a FakeSocketMode)
         self.fail_with: dict[str, str] = {}  # method -> Slack error code it answers (ok: false) until cleared
         self.rate_limit_next: dict[str, int] = {}
         self.fail_next: dict[str, int] = {}
@@ -122,6 +123,10 @@ class FakeSlack:
             return 200, {"ok": True, "user": {"id": params.get("user"), "team_id": "T1", "locale": "en-US",
                                               "is_admin": False, "is_owner": False, "tz": "Asia/Jakarta",
                                               **user}}, {}
+        if path == "apps.connections.open":
+            if self.socket_url is None:
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if path == "conversations.info":
             channel = {"id": params.get("channel"), "is_channel": True, "is_ext_shared": False,
                        **self.channels.get(params.get("channel", ""), {})}
