@@ -51,6 +51,8 @@ workspaces = Table(
     Column("enterprise_id", String(32)),
     # Someone chose the company's language (/connect lang company): it comes before Slack's locale.
     Column("locale_chosen", Boolean, nullable=False, default=False, server_default=false()),
+    # Slack's answer when posting in the channel failed for good (not_in_channel, is_archived, ...).
+    Column("channel_error", String(64)),
 )
 
 workspace_users = Table(
@@ -118,7 +120,22 @@ class SlackStore:
 
     def set_channel(self, workspace_id: int, channel_id: str | None) -> None:
         with self.engine.begin() as connection:
-            connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(channel_id=channel_id))
+            connection.execute(update(workspaces).where(workspaces.c.id == workspace_id)
+                               .values(channel_id=channel_id, channel_error=None))
+
+    def channel_broken(self, workspace_id: int, channel_id: str, error: str) -> bool:
+        """Note that posting in the channel fails for good; True the first time (tell the admins then)."""
+        with self.engine.begin() as connection:
+            changed = connection.execute(update(workspaces).where(
+                workspaces.c.id == workspace_id, workspaces.c.channel_id == channel_id,
+                workspaces.c.channel_error.is_(None)).values(channel_error=error[:64]))
+            return bool(changed.rowcount)
+
+    def channel_works(self, workspace_id: int, channel_id: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(workspaces).where(
+                workspaces.c.id == workspace_id, workspaces.c.channel_id == channel_id,
+                workspaces.c.channel_error.is_not(None)).values(channel_error=None))
 
     def set_locale(self, workspace_id: int, locale: str) -> None:
         with self.engine.begin() as connection:
@@ -148,6 +165,14 @@ class SlackStore:
         user = self.user(workspace_id, user_id)
         assert user is not None
         return user
+
+    def admin_users(self, workspace_id: int) -> list[str]:
+        """Everyone who is an admin here: granted, or a Slack admin; never an outsider."""
+        c = workspace_users.c
+        with self.engine.connect() as connection:
+            return list(connection.scalars(select(c.user_id).where(
+                c.workspace_id == workspace_id, c.outsider.is_(False),
+                (c.granted_admin.is_(True)) | (c.slack_admin.is_(True))).order_by(c.id)))
 
     def admins(self, workspace_id: int) -> list[str]:
         with self.engine.connect() as connection:

@@ -85,7 +85,8 @@ class Container:
         from tautan.slack_store import SlackStore
 
         s = self.settings
-        return Deps(uow=self.uow, store=SlackStore(self.engine), clock=self.clock,
+        # The clock is looked up on each call: a test (or the demo) may move the container's clock later.
+        return Deps(uow=self.uow, store=SlackStore(self.engine), clock=lambda: self.clock(),
                     public_base_url=s.public_base_url, secret_keys=s.secret_keys, default_locale=s.default_locale)
 
     @functools.cached_property

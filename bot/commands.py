@@ -34,8 +34,6 @@ COMMAND = "/connect"
 
 # Said in a language other than the asker's (the channel's, or the one just chosen): marked here
 # so that they are extracted for the catalogs.
-CHANNEL_SET = N_("This channel will now receive the notices of {company}: answers from suppliers, requests, "
-                 "bounces and expired invitations.")
 COMPANY_LANG_SET = N_("Notices in the channel will now be in {language}.")
 USER_LANG_SET = N_("You will now see tautan in {language}.")
 USER_LANG_RESET = N_("You will see tautan in the language of your Slack settings.")
@@ -171,18 +169,12 @@ def _channel(asked: Asked) -> None:
     channel_id = asked.command.get("channel_id") or ""
     if not channel_id or channel_id.startswith("D"):
         raise InvalidInput(N_("Type this command in the channel that should receive the notices."))
-    company = services.get_company(asked.deps.uow(), who.company_id)
-    channel_t = translator(who.workspace.locale)  # the channel reads notices in the company's language
     shared = _shared_with_others(asked.client, channel_id)
-    try:
-        asked.client.chat_postMessage(channel=channel_id, text=b.escape(channel_t(CHANNEL_SET, company=company.name)))
-    except SlackApiError as error:
-        log.info("slack: cannot post in the chosen channel: %s", error.response.get("error"))
-        asked.reply(b.escape(asked.t("I cannot post in this channel. Add the app to the channel first, then try "
-                                     "again.")))
-        return
-    asked.deps.store.set_channel(who.workspace.id, channel_id)
-    if shared:
+    problem = m.use_channel(asked.deps, who, asked.client, channel_id)
+    if problem is not None:
+        asked.reply(b.escape(problem))
+    elif shared:
+        company = services.get_company(asked.deps.uow(), who.company_id)
         asked.reply(b.escape(asked.t(
             "This channel is shared with another organisation: its people will read the notices of {company} "
             "too. Only members of your workspace can answer them.", company=company.name)))

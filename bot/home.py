@@ -8,6 +8,7 @@ Admins get the buttons; everyone else sees the same figures and a word on who ca
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -15,6 +16,7 @@ from slack_sdk import WebClient
 
 from tautan.bot import messages as m
 from tautan.bot.context import Deps, Who
+from tautan.core.errors import NotAllowed
 
 
 def register(app: App, deps: Deps) -> None:
@@ -35,3 +37,29 @@ def register(app: App, deps: Deps) -> None:
             m.publish_home(client, who, deps)
             return
         m.open_invite_modal(deps, who, client, trigger_id=body["trigger_id"])
+
+    @app.action(m.CHOOSE_CHANNEL_ACTION)
+    def choose_channel(ack: Any, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        who: Who = context["who"]
+        who.require_admin()
+        client.views_open(trigger_id=body["trigger_id"], view=m.channel_view(who.t))
+
+    @app.view(m.CHANNEL_CALLBACK_ID)
+    def channel_chosen(ack: Any, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        who: Who = context["who"]
+        try:
+            who.require_admin()
+        except NotAllowed as refusal:
+            ack(response_action="errors", errors={m.CHANNEL_BLOCK: who.t.error(refusal)})
+            return
+        chosen = ((view.get("state", {}).get("values", {}).get(m.CHANNEL_BLOCK) or {}).get(m.VALUE) or {})
+        channel_id = chosen.get("selected_conversation") or ""
+        problem = m.use_channel(deps, who, client, channel_id) if channel_id else who.t("Choose a channel.")
+        if problem is not None:
+            ack(response_action="errors", errors={m.CHANNEL_BLOCK: problem})
+            return
+        ack()
+        workspace = deps.store.workspace(who.workspace.team_id) or who.workspace
+        m.publish_home(client, dataclasses.replace(who, workspace=workspace), deps)
+

@@ -11,18 +11,21 @@ does not exist.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from tautan.bot import blocks as b
 from tautan.bot.context import Deps, Who
+from tautan.bot.ports import Workspace
 from tautan.core import queries, services
 from tautan.core.errors import InvalidInput, TautanError
-from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from tautan.core.model import DOCUMENT_TYPES, Status, search_key
 from tautan.core.transitions import STATUS_LABELS
 from tautan.core.views import (
@@ -35,6 +38,8 @@ from tautan.core.views import (
     InvitationView,
     UnitView,
 )
+
+log = logging.getLogger(__name__)
 
 PER_PAGE = 10
 MAX_REQUESTS = 20
@@ -361,6 +366,48 @@ def summary_message(t: Translator, outcomes: Sequence[Outcome]) -> dict[str, Any
     return b.message(f"{b.escape(title)}: {b.escape(counts)}", blocks)
 
 
+# --- the notice channel ----------------------------------------------------------------------
+
+CHOOSE_CHANNEL_ACTION = "choose_channel"
+CHANNEL_CALLBACK_ID = "choose_channel"
+CHANNEL_BLOCK = "channel"
+CHANNEL_SET = N_("This channel will now receive the notices of {company}: answers from suppliers, requests, "
+                 "bounces and expired invitations.")
+
+
+def channel_problem_message(t: Translator, company: str, channel_id: str, error: str) -> tuple[str, list[Any]]:
+    """What admins are told, once, when the notice channel stopped working."""
+    text = t("tautan can no longer post the notices of {company} in {channel} (Slack says {error}). They are kept "
+             "until a channel works again: add the app to the channel, or choose another one.",
+             company=b.escape(company), channel=f"<#{channel_id}>", error=f"`{b.escape(error)}`")
+    return b.cut(text, 3000), [b.section(text), b.actions(
+        b.button(t("Choose a channel"), CHOOSE_CHANNEL_ACTION, "choose", style="primary"), block_id="channel_problem")]
+
+
+def channel_view(t: Translator) -> dict[str, Any]:
+    """A form to choose the channel of the notices."""
+    select = {"type": "conversations_select", "action_id": VALUE, "placeholder": b.plain(t("Choose a channel"), 150),
+              "filter": {"include": ["public", "private"], "exclude_bot_users": True}}
+    return b.modal(CHANNEL_CALLBACK_ID, t("Notice channel"), [
+        b.input_block(CHANNEL_BLOCK, t("Channel for the notices"), select,
+                      hint=t("Add the app to a private channel before you choose it."))],
+        submit=t("Choose"), close=t("Cancel"))
+
+
+def use_channel(deps: Deps, who: Who, client: WebClient, channel_id: str) -> str | None:
+    """Make ``channel_id`` the company's notice channel, after a first message there shows that we
+    can post in it; else what went wrong, for the admin."""
+    company = services.get_company(deps.uow(), who.company_id)
+    channel_t = translator(who.workspace.locale)  # the channel reads notices in the company's language
+    try:
+        client.chat_postMessage(channel=channel_id, text=b.escape(channel_t(CHANNEL_SET, company=company.name)))
+    except SlackApiError as error:
+        log.info("slack: cannot post in the chosen channel: %s", error.response.get("error"))
+        return who.t("I cannot post in this channel. Add the app to the channel first, then try again.")
+    deps.store.set_channel(who.workspace.id, channel_id)
+    return None
+
+
 # --- the App Home tab -----------------------------------------------------------------------
 
 INVITE_ACTION = "open_invite"
@@ -380,7 +427,8 @@ class Dashboard:
 def publish_home(client: WebClient, who: Who, deps: Deps) -> None:
     """Publish (or refresh, e.g. after an approval) the user's Home tab."""
     dashboard = load_dashboard(deps, who.company_id)
-    client.views_publish(user_id=who.user_id, view=home_view(dashboard, who.t, is_admin=who.is_admin))
+    client.views_publish(user_id=who.user_id, view=home_view(dashboard, who.t, is_admin=who.is_admin,
+                                                             workspace=who.workspace))
 
 
 def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
@@ -390,7 +438,8 @@ def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
                      requests_total=requests.total)
 
 
-def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool) -> dict[str, Any]:
+def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool,
+              workspace: Workspace | None = None) -> dict[str, Any]:
     """The Home tab as Block Kit (plain data), at most 100 blocks."""
     overview = dashboard.view
     summary = [b.escape(t.ngettext("{n} connection", "{n} connections", overview.total))]
@@ -401,6 +450,12 @@ def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool) -> dict[st
     if is_admin:
         blocks.append(b.actions(b.button(t("Invite suppliers"), INVITE_ACTION, "home", style="primary"),
                                 block_id="home_invite"))
+    if workspace is not None and workspace.channel_error and workspace.channel_id:
+        problem = t("The notices cannot be posted in {channel} (Slack says {error}); they are kept until a "
+                    "channel works again.", channel=f"<#{workspace.channel_id}>",
+                    error=f"`{b.escape(workspace.channel_error)}`")
+        blocks.append(b.section(problem, accessory=b.button(t("Choose a channel"), CHOOSE_CHANNEL_ACTION, "choose")
+                                if is_admin else None))
     if overview.total:
         fields = [b.mrkdwn(f"*{_capitalize(b.status_label(t, status))}*\n{t.number(overview.counts[status])}")
                   for status in Status if overview.counts.get(status)]

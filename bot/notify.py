@@ -8,8 +8,9 @@ language, with the buttons that can act on it (Approve/Deny a request, send an i
 
 Delivery is at least once: a row is marked sent only after Slack said ``ok``. A rate limit
 (HTTP 429) puts the row back until ``Retry-After`` has passed, and holds back the workspace's other
-rows in the same round; server and network errors are retried with the outbox's backoff; a
-channel we cannot post to (gone, archived, private without the bot) fails the row for good.
+rows in the same round; server and network errors are retried with the outbox's backoff. When
+the channel cannot be posted to (gone, archived, the bot removed), the workspace's admins are told
+once by direct message (and on App Home), and the notice waits for a channel that works.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from tautan.bot import blocks as b
+from tautan.bot import messages as m
 from tautan.bot.context import Deps, Who
 from tautan.bot.ports import Workspace
 from tautan.core import outbox, queries, services
@@ -45,6 +47,9 @@ TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavaila
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 # Slack's advice when it sends no Retry-After.
 DEFAULT_RETRY_AFTER = 30
+# A channel we cannot post in is tried again this often, until it works, another one is chosen, or
+# the notice expires (the outbox gives up after some days).
+CHANNEL_RETRY = dt.timedelta(minutes=15)
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -122,7 +127,8 @@ class NotifyReport:
 @dataclass
 class _Outcome:
     sent: list[str] = field(default_factory=list)
-    retry_at: dt.datetime | None = None  # a rate limit: not before then
+    retry_at: dt.datetime | None = None  # a rate limit, or a channel that does not work: not before then
+    retry_error: str = "ratelimited"
     retry: str | None = None  # a temporary failure: the outbox's backoff
     permanent: list[str] = field(default_factory=list)
 
@@ -195,19 +201,40 @@ class SlackNotifier:
                     outcome.retry_at = max(outcome.retry_at or until, until)
                 elif status >= 500 or code in TRANSIENT_ERRORS:
                     outcome.retry = f"{workspace.team_id}: {code}"
+                elif code in CHANNEL_ERRORS and workspace.channel_id:
+                    # The channel is gone or shut to us: the notice waits for a channel that works (or
+                    # expires with the outbox), and the admins hear of it once.
+                    log.warning("slack notice %s: cannot post in %s of %s: %s", item.id,
+                                workspace.channel_id, workspace.team_id, code)
+                    if self.deps.store.channel_broken(workspace.id, workspace.channel_id, code):
+                        self._tell_admins(workspace, token, code)
+                    until = self.deps.clock() + CHANNEL_RETRY
+                    outcome.retry_at = max(outcome.retry_at or until, until)
+                    outcome.retry_error = f"{workspace.team_id}: {code}"
                 else:
-                    if code in CHANNEL_ERRORS:
-                        log.warning("slack notice %s: cannot post in %s of %s: %s", item.id,
-                                    workspace.channel_id, workspace.team_id, code)
-                    else:
-                        log.warning("slack notice %s: %s refused it: %s", item.id, workspace.team_id, code)
+                    log.warning("slack notice %s: %s refused it: %s", item.id, workspace.team_id, code)
                     outcome.permanent.append(f"{workspace.team_id}: {code}")
                 continue
             except (urllib.error.URLError, OSError, ValueError) as error:  # network, or a garbled answer
                 outcome.retry = f"{workspace.team_id}: {error.__class__.__name__}"
                 continue
             outcome.sent.append(workspace.team_id)
+            if workspace.channel_error and workspace.channel_id:  # the bot was let back in
+                self.deps.store.channel_works(workspace.id, workspace.channel_id)
         self._settle(item, outcome, sent_before, report)
+
+    def _tell_admins(self, workspace: Workspace, token: str, error: str) -> None:
+        """A direct message to each admin, once per broken channel, with a button to choose another."""
+        t = translator(workspace.locale)
+        text, blocks = m.channel_problem_message(t, workspace.name, workspace.channel_id or "", error)
+        admins = dict.fromkeys([*([workspace.installer_user_id] if workspace.installer_user_id else []),
+                                *self.deps.store.admin_users(workspace.id)])
+        for user_id in admins:
+            try:
+                self.client.chat_postMessage(token=token, channel=user_id, text=text, blocks=blocks)
+            except SlackApiError as failure:
+                log.warning("slack: could not tell an admin of %s about the channel: %s", workspace.team_id,
+                            failure.response.get("error"))
 
     def _settle(self, item: outbox.OutboxItem, outcome: _Outcome, sent_before: set[str],
                 report: NotifyReport) -> None:
@@ -221,7 +248,7 @@ class SlackNotifier:
         if outcome.sent:  # told some workspaces already: never tell them twice
             outbox.remember_sent(self.deps.uow(), item.id, sorted(sent_before | set(outcome.sent)))
         if outcome.retry_at is not None:
-            gave_up = outbox.retry_at(self.deps.uow(), item.id, outcome.retry_at, error="ratelimited")
+            gave_up = outbox.retry_at(self.deps.uow(), item.id, outcome.retry_at, error=outcome.retry_error)
             report.failed += gave_up
             report.retrying += not gave_up
         else:

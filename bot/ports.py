@@ -26,6 +26,7 @@ class Workspace:
     installer_user_id: str | None
     enterprise_id: str | None = None
     locale_chosen: bool = False  # the company's language was chosen (/connect lang company)
+    channel_error: str | None = None  # why posting in the channel fails for good, if it does
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class WorkspaceStore(Protocol):
 
     def set_channel(self, workspace_id: int, channel_id: str | None) -> None: ...
 
+    def channel_broken(self, workspace_id: int, channel_id: str, error: str) -> bool:
+        """Note that posting in the channel fails for good; True the first time (tell the admins then)."""
+        ...
+
+    def channel_works(self, workspace_id: int, channel_id: str) -> None: ...
+
     def set_locale(self, workspace_id: int, locale: str) -> None: ...
 
     def user(self, workspace_id: int, user_id: str) -> User | None: ...
@@ -62,6 +69,10 @@ class WorkspaceStore(Protocol):
     def save_user(self, workspace_id: int, user_id: str, **values: object) -> User: ...
 
     def admins(self, workspace_id: int) -> list[str]: ...
+
+    def admin_users(self, workspace_id: int) -> list[str]:
+        """Everyone who is an admin here: granted, or a Slack admin; never an outsider."""
+        ...
 
     def first_delivery(self, event_id: str, *, team_id: str | None, now: dt.datetime) -> bool:
         """Note an event Slack delivered; False when it was noted before (a retry of one we have)."""

@@ -349,24 +349,49 @@ def test_a_server_error_is_retried_with_backoff(env) -> None:  # noqa: ANN001
     assert [r.status for r in slack_rows(env)] == [OutboxStatus.SENT]
 
 
-def test_a_channel_slack_refuses_fails_the_notice_for_good(env, monkeypatch) -> None:  # noqa: ANN001
+def test_a_channel_slack_refuses_keeps_the_notice_and_tells_the_admins_once(env) -> None:  # noqa: ANN001
     one = bind(env, "T1", "PT Satu", channel="CGONE")
+    env.store.save_user(one.id, "U7", granted_admin=True, granted_by="U1")
     supplier_asks(env, one, "CV Baru", ["order"])
-    answer = env.fake.answer
-
-    def archived(path: str, params: dict[str, Any], headers: dict[str, str]):  # noqa: ANN202
-        if path == "chat.postMessage":
-            env.fake.calls.append((path, params, headers))
-            return 200, {"ok": False, "error": "is_archived"}, {}
-        return answer(path, params, headers)
-
-    monkeypatch.setattr(env.fake, "answer", archived)
+    env.fake.fail_with["chat.postMessage"] = "is_archived"
     report = notify(env)
-    assert (report.sent, report.failed) == (0, 1)
+    assert (report.sent, report.failed, report.retrying) == (0, 0, 1)
     (row,) = slack_rows(env)
-    assert row.status == OutboxStatus.FAILED and "is_archived" in row.last_error
-    env.clock.advance(hours=1)
-    assert notify(env).claimed == 0
+    assert row.status == OutboxStatus.PENDING and "is_archived" in row.last_error
+    told = [p for p in posts(env) if p["channel"] in ("U1", "U7")]
+    assert sorted(p["channel"] for p in told) == ["U1", "U7"]
+    assert "<#CGONE>" in told[0]["text"] and "is_archived" in told[0]["text"]
+    assert any(e["action_id"] == "choose_channel" for e in elements(told[0]["blocks"]))
+    assert env.store.workspace("T1").channel_error == "is_archived"  # type: ignore[union-attr]
+
+    env.clock.advance(minutes=20)  # still broken: tried again, nobody is told twice
+    assert notify(env).retrying == 1
+    assert len([p for p in posts(env) if p["channel"] in ("U1", "U7")]) == 2
+
+    home = open_home(env)
+    shown = texts(home["blocks"])
+    assert "cannot be posted in <#CGONE>" in shown
+    assert any(e.get("action_id") == "choose_channel" for b in home["blocks"]
+               for e in [b.get("accessory") or {}])
+
+    # An admin chooses another channel from the button: the notice kept goes there.
+    del env.fake.fail_with["chat.postMessage"]
+    click(env, "choose_channel", "choose", home=True)
+    (opened,) = env.fake.wait_for("views.open")
+    assert opened["view"]["callback_id"] == "choose_channel"
+    answer = env.interact({
+        "type": "view_submission", "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U1", "username": "someone", "team_id": "T1"}, "api_app_id": "A1", "token": "legacy",
+        "trigger_id": "111.222.valid", "view": {
+            "id": "V2", "team_id": "T1", "type": "modal", "callback_id": "choose_channel", "blocks": [],
+            "private_metadata": "", "hash": "1.a", "state": {"values": {"channel": {"value": {
+                "type": "conversations_select", "selected_conversation": "CNEW"}}}}}})
+    assert answer.status_code == 200
+    workspace = env.store.workspace("T1")
+    assert workspace is not None and (workspace.channel_id, workspace.channel_error) == ("CNEW", None)
+    env.clock.advance(minutes=20)
+    assert notify(env).sent == 1
+    assert [p["channel"] for p in posts(env)][-1] == "CNEW"
 
 
 def test_without_a_channel_the_notice_is_done_without_a_call(env) -> None:  # noqa: ANN001
