@@ -113,12 +113,24 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
-def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str, *, style: str | None = None,
+           confirm: dict[str, Any] | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "button", "text": plain(text, BUTTON_TEXT_MAX), "action_id": action_id,
                                "value": value[:BUTTON_VALUE_MAX]}
     if style:
         element["style"] = style
+    if confirm:
+        element["confirm"] = confirm
     return element
+
+
+def confirm(title: str, text: str, *, yes: str, no: str, danger: bool = False) -> dict[str, Any]:
+    """Slack's "are you sure?" dialog of a button (``text`` is mrkdwn)."""
+    dialog: dict[str, Any] = {"title": plain(title, 100), "text": mrkdwn(cut(text, 300)),
+                              "confirm": plain(yes, 30), "deny": plain(no, 30)}
+    if danger:
+        dialog["style"] = "danger"
+    return dialog
 
 
 def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
@@ -327,6 +339,13 @@ def paging(t: Translator, *, page: int, pages: int, statuses: Sequence[str] = ()
 
 # --- supplier requests -----------------------------------------------------------------------
 
+def deny_confirm(t: Translator, supplier: str, types: Sequence[str]) -> dict[str, Any]:
+    return confirm(t("Deny the request?"),
+                   t("{supplier} asked to connect for {types}. Denied, it is told so and is not connected.",
+                     supplier=f"*{escape(supplier)}*", types=types_label(t, types)),
+                   yes=t("Deny"), no=t("Back"), danger=True)
+
+
 def request_rows(t: Translator, c: ConnectionView, *, handled: str | None = None, buttons: bool = True,
                  show_customer: bool = False) -> list[Block]:
     """A supplier's request: who asks, for what, since when; Approve and Deny (for admins), or once
@@ -341,6 +360,7 @@ def request_rows(t: Translator, c: ConnectionView, *, handled: str | None = None
         blocks.append(context(handled))
     elif buttons:
         blocks.append(actions(button(t("Approve"), REQUEST_APPROVE, str(c.id), style="primary"),
-                              button(t("Deny"), REQUEST_DENY, str(c.id), style="danger"),
+                              button(t("Deny"), REQUEST_DENY, str(c.id), style="danger",
+                                     confirm=deny_confirm(t, c.supplier, [c.type])),
                               block_id=f"request_actions:{c.id}"))
     return blocks

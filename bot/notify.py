@@ -54,10 +54,12 @@ CHANNEL_RETRY = dt.timedelta(minutes=15)
 
 # --- text ------------------------------------------------------------------------------------
 
-def request_buttons(t: Translator, connection_id: int, *, block_id: str) -> dict[str, Any]:
+def request_buttons(t: Translator, connection_id: int, *, block_id: str, supplier: str,
+                    code: str) -> dict[str, Any]:
     """Approve / Deny for one request; bot.actions listens for these."""
     return b.actions(b.button(t("Approve"), b.REQUEST_APPROVE, str(connection_id), style="primary"),
-                     b.button(t("Deny"), b.REQUEST_DENY, str(connection_id), style="danger"), block_id=block_id)
+                     b.button(t("Deny"), b.REQUEST_DENY, str(connection_id), style="danger",
+                              confirm=b.deny_confirm(t, supplier, [code])), block_id=block_id)
 
 
 # --- what a notice says ----------------------------------------------------------------------
@@ -102,10 +104,14 @@ def notice_message(notice: NoticeView, t: Translator) -> tuple[str, list[dict[st
         for connection_id, code in notice.connections[:20]:  # 50 blocks per message
             if many:
                 blocks.append(b.context(b.type_label(t, code)))
-            blocks.append(request_buttons(t, connection_id, block_id=f"{ACTIONS_BLOCK}:{connection_id}"))
+            blocks.append(request_buttons(t, connection_id, block_id=f"{ACTIONS_BLOCK}:{connection_id}",
+                                          supplier=notice.supplier, code=code))
     elif kind in ("bounced", "expired", "renewal_requested") and notice.invitation_id is not None:
-        blocks.append(b.actions(b.button(t("Send again"), RESEND_ACTION, str(notice.invitation_id), style="primary"),
-                                block_id=ACTIONS_BLOCK))
+        again = b.confirm(t("Send the invitation again?"),
+                          t("The invitation to {supplier} ({email}) is sent again, with the same links.",
+                            supplier=supplier, email=email), yes=t("Send again"), no=t("Back"))
+        blocks.append(b.actions(b.button(t("Send again"), RESEND_ACTION, str(notice.invitation_id), style="primary",
+                                         confirm=again), block_id=ACTIONS_BLOCK))
     return b.cut(text, 3000), blocks[:b.MESSAGE_BLOCKS_MAX]
 
 

@@ -517,9 +517,9 @@ def approve(uow: UnitOfWork, *, connection_id: int, actor: str, via: str) -> Con
     return _act(uow, Action.APPROVE, Side.CUSTOMER, connection_id=connection_id, actor=actor, via=via)
 
 
-def deny(uow: UnitOfWork, *, connection_id: int, actor: str, via: str) -> ConnectionView:
-    """The customer denies a supplier's request."""
-    return _act(uow, Action.DENY, Side.CUSTOMER, connection_id=connection_id, actor=actor, via=via)
+def deny(uow: UnitOfWork, *, connection_id: int, actor: str, via: str, reason: str | None = None) -> ConnectionView:
+    """The customer denies a supplier's request; ``reason``, if given, is kept in the event."""
+    return _act(uow, Action.DENY, Side.CUSTOMER, connection_id=connection_id, actor=actor, via=via, reason=reason)
 
 
 def cancel_request(uow: UnitOfWork, *, connection_id: int, actor: str, via: str) -> ConnectionView:
@@ -527,13 +527,14 @@ def cancel_request(uow: UnitOfWork, *, connection_id: int, actor: str, via: str)
     return _act(uow, Action.CANCEL, Side.SUPPLIER, connection_id=connection_id, actor=actor, via=via)
 
 
-def disconnect(uow: UnitOfWork, *, connection_id: int, side: Side, actor: str, via: str) -> ConnectionView:
-    """Either side ends a connection."""
-    return _act(uow, Action.DISCONNECT, side, connection_id=connection_id, actor=actor, via=via)
+def disconnect(uow: UnitOfWork, *, connection_id: int, side: Side, actor: str, via: str,
+               reason: str | None = None) -> ConnectionView:
+    """Either side ends a connection; ``reason``, if given, is kept in the event."""
+    return _act(uow, Action.DISCONNECT, side, connection_id=connection_id, actor=actor, via=via, reason=reason)
 
 
 def _act(uow: UnitOfWork, action: Action, side: Side, *, connection_id: int, actor: str,
-         via: str) -> ConnectionView:
+         via: str, reason: str | None = None) -> ConnectionView:
     with uow:
         session = uow.session
         connection = session.get(Connection, connection_id, with_for_update=True)
@@ -541,7 +542,8 @@ def _act(uow: UnitOfWork, action: Action, side: Side, *, connection_id: int, act
             raise NotFound(N_("There is no connection with id {id}."), id=connection_id)
         current = connection.status
         status = transition(action, current, side)
-        _move(uow, connection, status, action, actor=actor, via=via, previous=current)
+        _move(uow, connection, status, action, actor=actor, via=via, previous=current,
+              reason=(reason or "").strip()[:MAX_MESSAGE_LENGTH] or None)
         session.flush()
         view = connection_view(connection)
         uow.commit()
@@ -549,14 +551,15 @@ def _act(uow: UnitOfWork, action: Action, side: Side, *, connection_id: int, act
 
 
 def _move(uow: UnitOfWork, connection: Connection, status: str, action: Action, *, actor: str, via: str,
-          previous: str | None, invitation: Invitation | None = None) -> None:
+          previous: str | None, invitation: Invitation | None = None, reason: str | None = None) -> None:
     connection.status = status
     connection.updated_at = uow.now()
     if invitation is not None:
         connection.invitation = invitation
     uow.record(EVENT_KINDS[action], actor=actor, via=_via(via), customer=connection.customer,
                supplier=connection.supplier, connection=connection, invitation=invitation,
-               type=connection.document_type.code, previous=previous, status=status)
+               type=connection.document_type.code, previous=previous, status=status,
+               **({"reason": reason} if reason else {}))
 
 
 EVENT_KINDS = {

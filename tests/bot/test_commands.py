@@ -56,6 +56,27 @@ def press(slack, action: dict[str, Any], *, user: str = ADMIN, team: str = "T1")
     return slack.fake.wait_for(path, before + 1)[before]
 
 
+def confirm_in_form(slack, action: dict[str, Any], names: str, *, reason: str | None = None,  # noqa: ANN001
+                    user: str = ADMIN, team: str = "T1") -> dict[str, Any]:
+    """Choose in a row menu, see the confirmation form name the partner, submit it (with a reason);
+    returns the answer that then comes through the list's response_url."""
+    path = f"webhook/actions/{team}/{user}"
+    before, opened = len(slack.fake.called(path)), len(slack.fake.called("views.open"))
+    response = slack.interact(actions_payload(action, user=user, team=team, response_url=f"{slack.fake.url}/{path}"))
+    assert response.status_code == 200
+    view = slack.fake.wait_for("views.open", opened + 1)[opened]["view"]
+    assert names in text_of({"blocks": view["blocks"]})
+    values = {"reason": {"value": {"type": "plain_text_input", "value": reason}}} if reason else {}
+    payload = {"type": "view_submission", "team": {"id": team, "domain": "example"},
+               "user": {"id": user, "username": "someone", "team_id": team}, "api_app_id": "A1", "token": "legacy",
+               "trigger_id": "111.222.valid",
+               "view": {"id": "V2", "team_id": team, "type": "modal", "callback_id": view["callback_id"],
+                        "blocks": [], "private_metadata": view["private_metadata"], "state": {"values": values},
+                        "hash": "1.a"}, "response_urls": []}
+    assert slack.interact(payload).status_code == 200
+    return slack.fake.wait_for(path, before + 1)[before]
+
+
 def button(action_id: str, value: str) -> dict[str, Any]:
     return {"type": "button", "action_id": action_id, "block_id": "b", "value": value,
             "text": {"type": "plain_text", "text": "x"}}
@@ -369,15 +390,18 @@ def test_row_menu_resends_cancels_disconnects_and_shows_history(slack) -> None: 
     assert resent["replace_original"] is False
     assert any(e.kind == "resent" and e.invitation_id == ana.id for e in rows(slack, Event))
 
-    cancelled = press(slack, menu(f"cancel:{ana.id}"))
+    cancelled = confirm_in_form(slack, menu(f"cancel:{ana.id}"), "PT Maju (ana@pt-maju.co.id)")
     assert cancelled["text"] == f"Invitation {ana.id} to PT Maju is cancelled."
     assert invitation_status(slack, ana.id) == "cancelled"
     again = press(slack, menu(f"cancel:{ana.id}"))
     assert again["text"] == "This invitation is already closed: cancelled."
 
-    gone = press(slack, menu(f"disconnect:{bob.id}"))
+    gone = confirm_in_form(slack, menu(f"disconnect:{bob.id}"), "Disconnect *Bob Trading* for invoice?",
+                           reason="Kontrak berakhir")
     assert gone["text"] == "Bob Trading and Example Workspace are no longer connected for invoice."
     assert status_of(slack, bob.id) == "disconnected"
+    (ended,) = [e for e in rows(slack, Event) if e.kind == "disconnected"]
+    assert ended.details["reason"] == "Kontrak berakhir"
 
     history = press(slack, menu(f"history:{bob.id}"))
     shown = text_of(history)
