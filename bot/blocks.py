@@ -246,7 +246,15 @@ def actor_text(actor: str, *, team_id: str | None = None) -> str:
 
 
 def when(t: Translator, value: Any) -> str:
-    return t.datetime(value, format="short")
+    """A moment as Slack's date token (mrkdwn): each reader sees it in their own time zone and
+    their Slack language; clients that cannot show tokens show the fallback, formatted by Babel
+    for the reader's language (in UTC, and it says so)."""
+    fallback = escape(f"{t.datetime(value, format='short')} UTC").replace("|", "/")
+    try:
+        stamp = int(value.timestamp())
+    except (AttributeError, OverflowError, ValueError):
+        return fallback
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 # --- connection rows, history, paging --------------------------------------------------------
@@ -354,7 +362,7 @@ def request_rows(t: Translator, c: ConnectionView, *, handled: str | None = None
     lines = [t("{supplier} asks to connect for {type}.", supplier=supplier, type=type_label(t, c.type))]
     if show_customer:
         lines.append(escape(c.customer))
-    lines.append(escape(t("Asked on {date}.", date=when(t, c.updated_at))))
+    lines.append(t("Asked on {date}.", date=when(t, c.updated_at)))  # our text and a date token: nothing to escape
     blocks = [section("\n".join(lines), block_id=f"request:{c.id}")]
     if handled:
         blocks.append(context(handled))

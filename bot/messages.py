@@ -133,13 +133,13 @@ def invitation_message(deps: Deps, who: Who, view: InvitationView) -> dict[str, 
     t = who.t
     title = t("Invitation {id} from {customer} to {supplier} <{email}>", id=view.id, customer=view.customer,
               supplier=view.supplier, email=view.email)
-    lines = [t("Document types: {types}", types=b.types_label(t, view.types)),
-             t("Status: {status}", status=b.invitation_status_label(t, view.status)),
-             t("Language of the invitation: {lang}", lang=language_name(t, view.lang)),
-             t("Expires: {date}", date=b.when(t, view.expires_at))]
+    lines = [b.escape(t("Document types: {types}", types=b.types_label(t, view.types))),
+             b.escape(t("Status: {status}", status=b.invitation_status_label(t, view.status))),
+             b.escape(t("Language of the invitation: {lang}", lang=language_name(t, view.lang))),
+             t("Expires: {date}", date=b.when(t, view.expires_at))]  # a date token, not to be escaped
     if view.message:
-        lines.append(t("Message: {message}", message=view.message))
-    blocks = [b.section(f"*{b.escape(title)}*"), b.section("\n".join(b.escape(line) for line in lines))]
+        lines.append(b.escape(t("Message: {message}", message=view.message)))
+    blocks = [b.section(f"*{b.escape(title)}*"), b.section("\n".join(lines))]
     blocks += [b.connection_row(t, c, admin=who.is_admin) for c in view.connections]
     events = services.history(deps.uow(), invitation_id=view.id)
     blocks += b.history_blocks(t, events, team_id=who.workspace.team_id)
@@ -226,6 +226,7 @@ LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Indonesian")}
 # block_id -> action_id of the form's inputs
 EMAILS, NAME, TYPES, LANG, UNIT, MESSAGE = "emails", "supplier_name", "types", "lang", "unit", "message"
 VALUE = "value"
+AUTOMATIC = "auto"  # the language menu's first choice: each invitation in the language of its address
 
 
 def units(deps: Deps, company_id: int) -> tuple[UnitView, ...]:
@@ -243,7 +244,8 @@ def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView]) -
     """The invite modal; ``lang`` is the preselected language (the admin's own), kept in the
     private metadata to tell, on submit, whether the admin changed it."""
     type_options = [b.option(b.type_label(t, code), code) for code in DOCUMENT_TYPES]
-    lang_options = {code: b.option(language_name(t, code), code) for code in SUPPORTED_LOCALES}
+    automatic = b.option(t("Automatic (from the address)"), AUTOMATIC)
+    lang_options = {AUTOMATIC: automatic} | {code: b.option(language_name(t, code), code) for code in SUPPORTED_LOCALES}
     form = [
         b.input_block(EMAILS, t("Supplier email addresses"),
                       b.text_input(VALUE, multiline=True, placeholder="ana@pt-maju.co.id"),
@@ -253,7 +255,7 @@ def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView]) -
         b.input_block(TYPES, t("Document types"),
                       b.checkboxes(VALUE, type_options, initial=[o for o in type_options if o["value"] in DEFAULT_TYPES])),
         b.input_block(LANG, t("Language of the invitation"),
-                      b.static_select(VALUE, list(lang_options.values()), initial=lang_options.get(lang)),
+                      b.static_select(VALUE, list(lang_options.values()), initial=automatic),
                       hint=t("Left as it is, each invitation is written in the language that suits its address: "
                              "Indonesian for .id domains, English otherwise.")),
     ]
@@ -475,7 +477,7 @@ def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool,
 
     blocks += [b.divider(), b.header(t("Recent activity"))]
     for item in overview.activity:
-        blocks.append(b.context(f"{_activity_line(item, t)} · {b.escape(b.when(t, item.at))}"))
+        blocks.append(b.context(f"{_activity_line(item, t)} · {b.when(t, item.at)}"))
     if not overview.activity:
         blocks.append(b.context(t("Nothing has happened yet.")))
     if not is_admin:

@@ -67,7 +67,7 @@ def read_form(t: Translator, values: dict[str, Any], *, default_lang: str | None
         errors[TYPES] = t("Choose at least one document type.")
 
     lang = (_value(values, LANG).get("selected_option") or {}).get("value")
-    if lang not in SUPPORTED_LOCALES or lang == default_lang:
+    if lang not in SUPPORTED_LOCALES:  # "automatic": each invitation in the language that suits its address
         lang = None
 
     unit = None

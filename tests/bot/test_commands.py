@@ -87,7 +87,7 @@ def menu(value: str) -> dict[str, Any]:
             "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value}}
 
 
-def form(emails: str = "", *, name: str | None = None, types: tuple[str, ...] = ("invoice",), lang: str = "en",
+def form(emails: str = "", *, name: str | None = None, types: tuple[str, ...] = ("invoice",), lang: str = "auto",
          unit: int | None = None, message: str | None = None) -> dict[str, Any]:
     def selected(value: str) -> dict[str, Any]:
         return {"value": value, "text": {"type": "plain_text", "text": value}}
@@ -244,7 +244,7 @@ def test_connect_alone_or_invite_opens_the_invite_modal(slack) -> None:  # noqa:
     assert by_id["emails"]["element"]["multiline"] is True and not by_id["emails"]["optional"]
     assert [o["value"] for o in by_id["types"]["element"]["options"]] == ["catalog", "order", "invoice"]
     assert [o["value"] for o in by_id["types"]["element"]["initial_options"]] == ["invoice"]
-    assert by_id["lang"]["element"]["initial_option"]["value"] == "en"
+    assert by_id["lang"]["element"]["initial_option"]["value"] == "auto", "automatic (from the address) is the default"
     assert by_id["unit"]["optional"] and by_id["unit"]["element"]["options"][0]["value"] == str(unit.id)
     assert by_id["message"]["element"]["max_length"] == 2000 and by_id["message"]["optional"]
     assert json.loads(view["private_metadata"]) == {"lang": "en"}
@@ -256,7 +256,7 @@ def test_connect_alone_or_invite_opens_the_invite_modal(slack) -> None:  # noqa:
     types = next(block for block in indonesian["blocks"] if block["block_id"] == "types")
     assert [o["text"]["text"] for o in types["element"]["options"]] == ["katalog", "pesanan", "faktur"]
     assert next(block for block in indonesian["blocks"]
-                if block["block_id"] == "lang")["element"]["initial_option"]["value"] == "id"
+                if block["block_id"] == "lang")["element"]["initial_option"]["value"] == "auto"
 
 
 def test_a_valid_form_invites_each_address_and_sends_a_summary(slack) -> None:  # noqa: ANN001
