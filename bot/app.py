@@ -24,11 +24,11 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
 from tautan.bot import actions, commands, home, modal, notify
-from tautan.bot.context import Deps, Listeners, Who, on_error
+from tautan.bot.context import Deps, Listeners, Who, language, on_error
 from tautan.bot.ports import USER_INFO_TTL, User, Workspace
 from tautan.core import services
 from tautan.core.errors import UserError
-from tautan.core.i18n import SUPPORTED_LOCALES, normalize_locale, translator
+from tautan.core.i18n import normalize_locale, translator
 from tautan.core.model import Role
 
 __all__ = ["SCOPES", "Deps", "Who", "build_app", "on_error", "resolve"]
@@ -164,27 +164,6 @@ def _who(deps: Deps) -> Callable[..., BoltResponse]:
         return next()
 
     return middleware
-
-
-# Slack's own interface has no Indonesian, so its locale never says "id": where nobody chose a
-# language, a time zone of Indonesia is the best guess there is.
-INDONESIAN_TIME_ZONES = frozenset({"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Pontianak"})
-
-
-def language(workspace: Workspace, user: User | None) -> str:
-    """The language a person reads, in this order: their own choice (``/connect lang``), the
-    company's language when it was chosen (``/connect lang company``), their Slack locale when it
-    is a language we have, a guess from their time zone, and last the workspace's default."""
-    if user is not None and user.lang_override in SUPPORTED_LOCALES:
-        return user.lang_override
-    if workspace.locale_chosen and workspace.locale in SUPPORTED_LOCALES:
-        return workspace.locale
-    slack_locale = normalize_locale(user.slack_locale if user else None, "")
-    if slack_locale in SUPPORTED_LOCALES:
-        return slack_locale
-    if user is not None and user.slack_tz in INDONESIAN_TIME_ZONES:
-        return "id"
-    return normalize_locale(workspace.locale, "en")
 
 
 def resolve(deps: Deps, client: WebClient, workspace: Workspace, user_id: str) -> Who:

@@ -167,8 +167,10 @@ def checkboxes(action_id: str, options: Sequence[dict[str, Any]],
 
 
 def text_input(action_id: str, *, multiline: bool = False, max_length: int | None = None,
-               placeholder: str | None = None) -> dict[str, Any]:
+               placeholder: str | None = None, initial: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial[:max_length] if max_length else initial
     if max_length:
         element["max_length"] = max_length
     if placeholder:

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from tautan.bot import blocks as b
 from tautan.bot import messages as m
-from tautan.bot.context import Deps, Who
+from tautan.bot.context import Deps, Who, language
 from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
@@ -225,7 +225,7 @@ def _lang(asked: Asked) -> None:
         return
     if args[0] in ("auto", "slack"):
         user = store.save_user(who.workspace.id, who.user_id, lang_override=None)
-        new_t = translator(normalize_locale(user.slack_locale, who.workspace.locale))
+        new_t = translator(language(who.workspace, user))
         asked.reply(b.escape(new_t(USER_LANG_RESET)))
         return
     locale = _locale(args[0])

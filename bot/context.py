@@ -16,12 +16,33 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from tautan.bot.ports import Workspace, WorkspaceStore
+from tautan.bot.ports import User, Workspace, WorkspaceStore
 from tautan.core.errors import NotAllowed, TautanError, UserError
-from tautan.core.i18n import N_, Translator, translator
+from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
 from tautan.core.uow import Clock, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+# Slack's own interface has no Indonesian, so its locale never says "id": where nobody chose a
+# language, a time zone of Indonesia is the best guess there is.
+INDONESIAN_TIME_ZONES = frozenset({"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Pontianak"})
+
+
+def language(workspace: Workspace, user: User | None) -> str:
+    """The language a person reads, in this order: their own choice (``/connect lang``), the
+    company's language when it was chosen (``/connect lang company``), their Slack locale when it
+    is a language we have, a guess from their time zone, and last the workspace's default."""
+    if user is not None and user.lang_override in SUPPORTED_LOCALES:
+        return user.lang_override
+    if workspace.locale_chosen and workspace.locale in SUPPORTED_LOCALES:
+        return workspace.locale
+    slack_locale = normalize_locale(user.slack_locale if user else None, "")
+    if slack_locale in SUPPORTED_LOCALES:
+        return slack_locale
+    if user is not None and user.slack_tz in INDONESIAN_TIME_ZONES:
+        return "id"
+    return normalize_locale(workspace.locale, "en")
 
 
 @dataclass(frozen=True)

@@ -240,7 +240,8 @@ def language_name(t: Translator, locale: str) -> str:
 
 # --- the form ---------------------------------------------------------------------------------
 
-def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView]) -> dict[str, Any]:
+def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView],
+                emails: Sequence[str] = ()) -> dict[str, Any]:
     """The invite modal; ``lang`` is the preselected language (the admin's own), kept in the
     private metadata to tell, on submit, whether the admin changed it."""
     type_options = [b.option(b.type_label(t, code), code) for code in DOCUMENT_TYPES]
@@ -248,7 +249,8 @@ def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView]) -
     lang_options = {AUTOMATIC: automatic} | {code: b.option(language_name(t, code), code) for code in SUPPORTED_LOCALES}
     form = [
         b.input_block(EMAILS, t("Supplier email addresses"),
-                      b.text_input(VALUE, multiline=True, placeholder="ana@pt-maju.co.id"),
+                      b.text_input(VALUE, multiline=True, placeholder="ana@pt-maju.co.id",
+                                   initial="\n".join(emails[:MAX_EMAILS])),
                       hint=t("One address a line, at most {max}.", max=MAX_EMAILS)),
         b.input_block(NAME, t("Supplier company name"), b.text_input(VALUE, max_length=services.MAX_NAME_LENGTH),
                       optional=True, hint=t("Leave empty to use the name the supplier already has with us.")),
@@ -271,10 +273,11 @@ def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView]) -
                    private_metadata=metadata)
 
 
-def open_invite_modal(deps: Deps, who: Who, client: WebClient, *, trigger_id: str) -> None:
-    """Open the invite form for an admin (from ``/connect`` or the App Home button)."""
+def open_invite_modal(deps: Deps, who: Who, client: WebClient, *, trigger_id: str, emails: Sequence[str] = ()) -> None:
+    """Open the invite form for an admin (from ``/connect``, the App Home button or a shortcut),
+    with ``emails`` already filled in."""
     who.require_admin()
-    view = invite_view(who.t, lang=who.locale, unit_choices=units(deps, who.company_id))
+    view = invite_view(who.t, lang=who.locale, unit_choices=units(deps, who.company_id), emails=emails)
     client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -284,6 +287,22 @@ _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
 def unwrap_mailto(text: str) -> str:
     """Slack may turn a typed address into ``<mailto:ana@x.id|ana@x.id>``: keep the address."""
     return _MAILTO.sub(r"\1", text)
+
+
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def addresses_in(text: str) -> list[str]:
+    """The valid email addresses in a message, in order and without repeats (at most ``MAX_EMAILS``)."""
+    found: list[str] = []
+    for candidate in _ADDRESS.findall(unwrap_mailto(text)):
+        try:
+            address = services.normalize_email(candidate)
+        except InvalidInput:
+            continue
+        if address not in found:
+            found.append(address)
+    return found[:MAX_EMAILS]
 
 
 def parse_emails(t: Translator, text: str) -> tuple[tuple[str, ...], str | None]:

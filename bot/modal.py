@@ -34,6 +34,9 @@ __all__ = ["Form", "Outcome", "read_form", "register", "summary_message"]
 
 log = logging.getLogger(__name__)
 
+# The shortcuts of slack/manifest.yml: "Invite suppliers" anywhere, and on a message, with its addresses.
+GLOBAL_SHORTCUT, MESSAGE_SHORTCUT = "invite_suppliers", "invite_from_message"
+
 
 @dataclass(frozen=True)
 class Form:
@@ -89,7 +92,20 @@ def read_form(t: Translator, values: dict[str, Any], *, default_lang: str | None
 # --- listeners --------------------------------------------------------------------------------
 
 def register(app: App, deps: Deps) -> None:
-    """The invite form's submission."""
+    """The invite form's submission, and the shortcuts that open the form."""
+
+    @app.shortcut(GLOBAL_SHORTCUT)
+    def invite_shortcut(ack: Ack, shortcut: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        m.open_invite_modal(deps, context["who"], client, trigger_id=shortcut["trigger_id"])
+
+    @app.shortcut(MESSAGE_SHORTCUT)
+    def invite_from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """The message's addresses, in the form: an admin checks them, picks the types and sends."""
+        ack()
+        text = (shortcut.get("message") or {}).get("text") or ""
+        m.open_invite_modal(deps, context["who"], client, trigger_id=shortcut["trigger_id"],
+                            emails=m.addresses_in(text))
 
     @app.view(m.INVITE_CALLBACK_ID)
     def submitted(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:

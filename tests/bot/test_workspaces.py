@@ -208,3 +208,66 @@ def test_socket_mode_acts_on_a_first_delivery_and_once_on_its_retry(make_slack) 
         if handler is not None:
             handler.close()
         server.close()
+
+
+# --- shortcuts ---------------------------------------------------------------------------------------
+
+def _shortcut(slack, callback_id: str, *, user: str = "U1", text: str | None = None) -> Any:  # noqa: ANN001
+    payload: dict[str, Any] = {
+        "type": "shortcut" if text is None else "message_action", "callback_id": callback_id,
+        "team": {"id": "T1", "domain": "example"}, "user": {"id": user, "team_id": "T1", "username": "someone"},
+        "api_app_id": "A1", "token": "legacy", "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "action_ts": "1700000001.000200"}
+    if text is not None:
+        payload |= {"channel": {"id": "C1", "name": "procurement"}, "message_ts": "1700000000.000100",
+                    "message": {"type": "message", "user": "U2", "ts": "1700000000.000100", "text": text},
+                    "response_url": f"{slack.fake.url}/webhook/T1/{user}"}
+    return slack.interact(payload)
+
+
+def test_the_global_shortcut_opens_the_invite_form(slack) -> None:  # noqa: ANN001
+    slack.fake.users["U1"] = {"is_admin": True}
+    assert _shortcut(slack, "invite_suppliers").status_code == 200
+    (opened,) = slack.fake.wait_for("views.open")
+    assert opened["view"]["callback_id"] == "invite"
+
+
+def test_the_message_shortcut_fills_the_form_with_the_addresses_of_the_message(slack) -> None:  # noqa: ANN001
+    slack.fake.users["U1"] = {"is_admin": True}
+    text = ("Tolong undang <mailto:ana@pt-maju.co.id|ana@pt-maju.co.id> dan Budi@CV-Baru.co.id, "
+            "juga ana@pt-maju.co.id lagi; bukan alamat: x@y")
+    assert _shortcut(slack, "invite_from_message", text=text).status_code == 200
+    (opened,) = slack.fake.wait_for("views.open")
+    emails = next(b for b in opened["view"]["blocks"] if b["block_id"] == "emails")
+    assert emails["element"]["initial_value"] == "ana@pt-maju.co.id\nbudi@cv-baru.co.id"
+
+
+def test_a_shortcut_by_someone_who_is_not_an_admin_is_answered_not_404(slack) -> None:  # noqa: ANN001
+    answer = _shortcut(slack, "invite_from_message", user="U2", text="ana@pt-maju.co.id")
+    assert answer.status_code == 200
+    assert answer_to(slack, "T1", "U2")["text"].startswith("Only admins of")
+    assert slack.fake.called("views.open") == []
+
+
+def test_home_invite_and_send_again_by_a_non_admin_answer_200(slack) -> None:  # noqa: ANN001
+    """Both raise after their ack; the one wrapper answers, so Slack never sees a 404."""
+    home = slack.interact({
+        "type": "block_actions", "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U2", "team_id": "T1", "username": "someone"}, "api_app_id": "A1", "token": "legacy",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0", "container": {"type": "view", "view_id": "V1"},
+        "view": {"id": "V1", "type": "home", "blocks": []},
+        "actions": [{"action_id": "choose_channel", "block_id": "b", "value": "choose", "type": "button",
+                     "action_ts": "1700000001.000200"}]})
+    assert home.status_code == 200
+    (told,) = slack.fake.wait_for("chat.postMessage")
+    assert told["channel"] == "U2" and told["text"].startswith("Only admins of")
+    again = slack.interact({
+        "type": "block_actions", "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U2", "team_id": "T1", "username": "someone"}, "api_app_id": "A1", "token": "legacy",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "container": {"type": "message", "channel_id": "C42", "message_ts": "1.2"}, "channel": {"id": "C42"},
+        "message": {"ts": "1.2", "text": "x", "blocks": []}, "response_url": f"{slack.fake.url}/webhook/T1/U2",
+        "actions": [{"action_id": "notice_resend", "block_id": "notice_actions", "value": "1", "type": "button",
+                     "action_ts": "1700000001.000200"}]})
+    assert again.status_code == 200
+    assert answer_to(slack, "T1", "U2")["text"].startswith("Only admins of")
