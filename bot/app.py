@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 # What the bot asks for at install; slack/manifest.yml says the same (a test compares both with the
 # Web API methods the code calls). Direct messages to admins go to the app's Messages tab: no im:write.
-SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "team:read", "channels:read", "groups:read"]
+SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "team:read", "channels:read", "groups:read",
+          "files:write"]
 SURFACES = (commands, modal, actions, home, notify)
 
 

@@ -9,9 +9,12 @@ belongs to another company is answered exactly like an id that does not exist.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +29,7 @@ from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale, translator
 from tautan.core.model import DOCUMENT_TYPES, search_key
-from tautan.core.views import DOCUMENT_TYPE_LABELS
+from tautan.core.views import DOCUMENT_TYPE_LABELS, ConnectionView
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +267,51 @@ def _admin(asked: Asked) -> None:
                       "admins or owners.", users=mentions))
 
 
+EXPORT_HEADERS = (N_("Supplier"), N_("Customer"), N_("Document type"), N_("Status"), N_("Invitation"),
+                  N_("Last change (UTC)"))
+
+
+def export_csv(t: Translator, connections: Sequence[ConnectionView]) -> str:
+    """The connections as CSV, headers and labels in the reader's language; a byte order mark so
+    that spreadsheet programs read it as UTF-8."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([t(header) for header in EXPORT_HEADERS])
+    for c in connections:
+        writer.writerow([_cell(c.supplier), _cell(c.customer), b.type_label(t, c.type), b.status_label(t, c.status),
+                         c.invitation_id or "", c.updated_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")])
+    return "\ufeff" + out.getvalue()
+
+
+def _cell(value: str) -> str:
+    """A name as a spreadsheet shows it, never as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _export(asked: Asked) -> None:
+    who, t = asked.who, asked.t
+    connections: list[ConnectionView] = []
+    page = 1
+    while True:
+        result = services.search(asked.deps.uow(), company=who.company_id, page=page, per_page=services.MAX_PER_PAGE)
+        connections += result.items
+        if not result.has_next:
+            break
+        page += 1
+    channel_id = asked.command.get("channel_id") or who.user_id
+    stamp = asked.deps.clock().strftime("%Y-%m-%d")
+    try:
+        asked.client.files_upload_v2(
+            channel=channel_id, content=export_csv(t, connections).encode("utf-8"),
+            filename=f"tautan-connections-{stamp}.csv", title=t("Connections of {company}", company=who.workspace.name),
+            initial_comment=t("{count} connections, as of {date}.", count=t.number(len(connections)),
+                              date=t.date(asked.deps.clock(), format="medium")))
+    except SlackApiError as error:
+        log.info("slack: could not upload the export: %s", error.response.get("error"))
+        asked.reply(b.escape(t("I cannot share a file in this conversation. Add the app to the channel, or type "
+                               "/connect export in the app's Messages tab.")))
+
+
 def _help(asked: Asked) -> None:
     asked.reply(message=m.help_message(asked.t))
 
@@ -279,5 +327,6 @@ SUBCOMMANDS: dict[str, Callable[[Asked], None]] = {
     "channel": _channel,
     "lang": _lang,
     "admin": _admin,
+    "export": _export,
     "help": _help,
 }

@@ -56,6 +56,7 @@ HELP = (
     N_("`/connect channel`: send the company's notices to this channel."),
     N_("`/connect lang en` or `/connect lang id`: your language; `/connect lang company en|id`: the language of the channel notices."),
     N_("`/connect admin add @someone`, `/connect admin remove @someone`, `/connect admin list`: who may invite and answer."),
+    N_("`/connect export`: your connections as a CSV file, here."),
     N_("`/connect help`: this list."),
 )
 

@@ -271,3 +271,33 @@ def test_home_invite_and_send_again_by_a_non_admin_answer_200(slack) -> None:  #
                      "action_ts": "1700000001.000200"}]})
     assert again.status_code == 200
     assert answer_to(slack, "T1", "U2")["text"].startswith("Only admins of")
+
+
+# --- export ------------------------------------------------------------------------------------------
+
+def test_export_uploads_the_connections_as_csv_in_the_readers_language(slack) -> None:  # noqa: ANN001
+    import csv
+    import io
+
+    slack.fake.users["U3"] = {"locale": "id-ID"}
+    slack.command("help")
+    workspace = SlackStore(slack.container.engine).workspace("T1")
+    assert workspace is not None
+    services.invite(slack.container.uow(), customer=workspace.company_id, email="ana@pt-maju.co.id",
+                    types=["invoice", "order"], supplier_name="=HYPERLINK(\"x\")", actor="cli:test", via="cli")
+    supplier_asks(slack, workspace.company_id, "CV Baru")
+    slack.fake.reset()
+    assert slack.command("export", user="U3", channel="C1").status_code == 200
+    (upload,) = slack.fake.wait_for("files.getUploadURLExternal")
+    (complete,) = slack.fake.wait_for("files.completeUploadExternal")
+    assert complete["channel_id"] == "C1" and upload["filename"].endswith(".csv")
+    (sent,) = [params for path, params, _ in slack.fake.calls if path.startswith("upload/")]
+    text = sent["raw"]
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    t = translator("id")
+    assert rows[0][:4] == [t("Supplier"), t("Customer"), t("Document type"), t("Status")]
+    assert rows[0][0] != "Supplier"
+    assert len(rows) == 4
+    assert all(not row[0].startswith("=") for row in rows[1:]), "a name never becomes a formula"
+    assert {row[2] for row in rows[1:]} == {t("invoice"), t("order")}

@@ -69,7 +69,9 @@ class FakeSlack:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8") if length else ""
-                if "json" in (self.headers.get("Content-Type") or ""):
+                if self.path.lstrip("/").startswith("upload/"):  # a file's bytes (files.uploadV2's second step)
+                    params: dict[str, Any] = {"raw": raw}
+                elif "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(raw or "{}")
                 else:
                     params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
@@ -127,6 +129,14 @@ class FakeSlack:
             if self.socket_url is None:
                 return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
             return 200, {"ok": True, "url": self.socket_url}, {}
+        if path == "files.getUploadURLExternal":
+            file_id = f"F{len(self.calls)}"
+            return 200, {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}, {}
+        if path.startswith("upload/"):
+            return 200, "OK", {}
+        if path == "files.completeUploadExternal":
+            files = json.loads(params.get("files") or "[]") if isinstance(params.get("files"), str) else []
+            return 200, {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}, {}
         if path == "conversations.info":
             channel = {"id": params.get("channel"), "is_channel": True, "is_ext_shared": False,
                        **self.channels.get(params.get("channel", ""), {})}
