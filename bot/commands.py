@@ -304,8 +304,8 @@ def _export(asked: Asked) -> None:
         asked.client.files_upload_v2(
             channel=channel_id, content=export_csv(t, connections).encode("utf-8"),
             filename=f"tautan-connections-{stamp}.csv", title=t("Connections of {company}", company=who.workspace.name),
-            initial_comment=t("{count} connections, as of {date}.", count=t.number(len(connections)),
-                              date=t.date(asked.deps.clock(), format="medium")))
+            initial_comment=t.ngettext("{n} connection, as of {date}.", "{n} connections, as of {date}.",
+                                       len(connections), date=t.date(asked.deps.clock(), format="medium")))
     except SlackApiError as error:
         log.info("slack: could not upload the export: %s", error.response.get("error"))
         asked.reply(b.escape(t("I cannot share a file in this conversation. Add the app to the channel, or type "
