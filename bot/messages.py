@@ -434,6 +434,7 @@ def use_channel(deps: Deps, who: Who, client: WebClient, channel_id: str) -> str
 
 INVITE_ACTION = "open_invite"
 HOME_REQUESTS = 10  # each takes two blocks; the rest are one `/connect requests` away
+HOME_ROWS = 5  # of the invited and the problems; the rest are one `/connect list invited|expired` away
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
 
 
@@ -444,6 +445,10 @@ class Dashboard:
     view: DashboardView
     requests: tuple[ConnectionView, ...]
     requests_total: int
+    invited: tuple[ConnectionView, ...] = ()
+    invited_total: int = 0
+    problems: tuple[ConnectionView, ...] = ()  # expired invitations and requests
+    problems_total: int = 0
 
 
 def publish_home(client: WebClient, who: Who, deps: Deps) -> None:
@@ -456,8 +461,11 @@ def publish_home(client: WebClient, who: Who, deps: Deps) -> None:
 def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
     """Everything the Home tab shows, for one customer company and its units."""
     requests = services.search(deps.uow(), company=company_id, statuses=[Status.REQUESTED], per_page=HOME_REQUESTS)
+    invited = services.search(deps.uow(), company=company_id, statuses=[Status.INVITED], per_page=HOME_ROWS)
+    problems = services.search(deps.uow(), company=company_id, statuses=[Status.EXPIRED], per_page=HOME_ROWS)
     return Dashboard(view=queries.dashboard(deps.uow(), company_id), requests=requests.items,
-                     requests_total=requests.total)
+                     requests_total=requests.total, invited=invited.items, invited_total=invited.total,
+                     problems=problems.items, problems_total=problems.total)
 
 
 def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool,
@@ -494,6 +502,21 @@ def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool,
     elif dashboard.requests_total > len(dashboard.requests):
         blocks.append(b.context(t("… and {count} more. Type /connect requests to see them all.",
                                   count=t.number(dashboard.requests_total - len(dashboard.requests)))))
+
+    units = bool(overview.units)
+    blocks += [b.divider(), b.header(t("Invited, waiting for the supplier"))]
+    blocks += [b.connection_row(t, c, admin=is_admin, show_customer=units) for c in dashboard.invited]
+    if not dashboard.invited:
+        blocks.append(b.context(t("No invitation is waiting for an answer.")))
+    elif dashboard.invited_total > len(dashboard.invited):
+        blocks.append(b.context(t("… and {count} more. Type /connect list invited to see them all.",
+                                  count=t.number(dashboard.invited_total - len(dashboard.invited)))))
+    if dashboard.problems:
+        blocks += [b.divider(), b.header(t("Needs a look"))]
+        blocks += [b.connection_row(t, c, admin=is_admin, show_customer=units) for c in dashboard.problems]
+        if dashboard.problems_total > len(dashboard.problems):
+            blocks.append(b.context(t("… and {count} more. Type /connect list expired to see them all.",
+                                      count=t.number(dashboard.problems_total - len(dashboard.problems)))))
 
     blocks += [b.divider(), b.header(t("Recent activity"))]
     for item in overview.activity:

@@ -301,3 +301,40 @@ def test_export_uploads_the_connections_as_csv_in_the_readers_language(slack) ->
     assert len(rows) == 4
     assert all(not row[0].startswith("=") for row in rows[1:]), "a name never becomes a formula"
     assert {row[2] for row in rows[1:]} == {t("invoice"), t("order")}
+
+
+# --- App Home sections ----------------------------------------------------------------------------
+
+def test_the_home_tab_has_sections_for_the_invited_and_for_what_needs_a_look(slack) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    slack.command("help")
+    workspace = SlackStore(slack.container.engine).workspace("T1")
+    assert workspace is not None
+
+    def invite(email: str, name: str) -> None:
+        services.invite(slack.container.uow(), customer=workspace.company_id, email=email, types=["invoice"],
+                        supplier_name=name, actor="cli:test", via="cli")
+
+    invite("lama@cv-lama.co.id", "CV Lama")
+    real = slack.container.clock
+    slack.container.clock = lambda: real() + dt.timedelta(days=31)
+    services.expire(slack.container.uow())
+    slack.container.clock = real
+    invite("ana@pt-maju.co.id", "PT Maju")
+    slack.fake.reset()
+    slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
+    (published,) = slack.fake.wait_for("views.publish")
+    headers = [b["text"]["text"] for b in published["view"]["blocks"] if b["type"] == "header"]
+    assert headers[1:] == ["Requests waiting for an answer", "Invited, waiting for the supplier", "Needs a look",
+                           "Recent activity"]
+    blocks = published["view"]["blocks"]
+
+    def section_text(title: str) -> str:
+        start = next(i for i, b in enumerate(blocks) if b["type"] == "header" and b["text"]["text"] == title)
+        end = next((i for i, b in enumerate(blocks[start + 1:], start + 1) if b["type"] == "header"), len(blocks))
+        return "\n".join(iter_blocks_text(blocks[start:end]))
+
+    assert "PT Maju" in section_text("Invited, waiting for the supplier")
+    assert "CV Lama" in section_text("Needs a look") and "CV Lama" not in section_text(
+        "Invited, waiting for the supplier")
