@@ -105,6 +105,19 @@ def register(app: App, deps: Deps) -> None:
     app.action(b.REQUEST_APPROVE)(answer(approve=True))
     app.action(b.REQUEST_DENY)(answer(approve=False))
 
+    @app.action(b.REQUEST_DENY_REASON)
+    def deny_with_reason(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient,
+                         context: BoltContext, body: dict[str, Any]) -> None:
+        ack()
+        who: Who = context["who"]
+        who.require_admin()
+        owned = owned_connection(deps, who, parse_id(action.get("value") or ""))
+        t = who.t
+        text = t("Deny the request of {supplier} to connect for {type}? {supplier} is told, with your reason.",
+                 supplier=f"*{b.escape(owned.supplier)}*", type=b.type_label(t, owned.type))
+        _confirm(Answer(respond, client, who, body), t, "deny", owned.id, title=t("Deny the request"), text=text,
+                 reason=True)
+
     @app.view(CONFIRM_CALLBACK_ID)
     def confirm_submitted(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
@@ -183,6 +196,17 @@ def confirmed(deps: Deps, who: Who, client: WebClient, view: dict[str, Any]) -> 
         text = b.escape(t("{supplier} and {customer} are no longer connected for {type}.",
                           supplier=connection.supplier, customer=connection.customer,
                           type=b.type_label(t, connection.type)))
+    elif verb == "deny":
+        owned = owned_connection(deps, who, parse_id(str(ident)))
+        try:
+            denied = services.deny(deps.uow(), connection_id=owned.id, actor=who.actor, via="slack", reason=reason)
+        except InvalidTransition:  # another admin was quicker
+            current = owned_connection(deps, who, owned.id)
+            text = b.escape(t("This request was already answered; it is now {status}.",
+                              status=b.status_label(t, current.status)))
+        else:
+            text = t("{user} denied the request of {supplier} to connect for {type}.", user=f"<@{who.user_id}>",
+                     supplier=f"*{b.escape(denied.supplier)}*", type=b.type_label(t, denied.type))
     else:
         raise InvalidInput(N_("This button is not known. Please run the command again."))
     url = metadata.get("response_url") or ""

@@ -44,6 +44,7 @@ MESSAGE_BLOCKS_MAX = 50
 # Action ids the buttons and menus of these blocks carry; bot/actions.py listens for them.
 PAGE_NEXT, PAGE_PREV, ROW_MENU = "page_next", "page_prev", "row_menu"
 REQUEST_APPROVE, REQUEST_DENY = "request_approve", "request_deny"
+REQUEST_DENY_REASON = "request_deny_reason"  # deny, saying why, in a form
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -372,5 +373,6 @@ def request_rows(t: Translator, c: ConnectionView, *, handled: str | None = None
         blocks.append(actions(button(t("Approve"), REQUEST_APPROVE, str(c.id), style="primary"),
                               button(t("Deny"), REQUEST_DENY, str(c.id), style="danger",
                                      confirm=deny_confirm(t, c.supplier, [c.type])),
+                              button(t("Deny with a reason…"), REQUEST_DENY_REASON, str(c.id)),
                               block_id=f"request_actions:{c.id}"))
     return blocks

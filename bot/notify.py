@@ -59,7 +59,8 @@ def request_buttons(t: Translator, connection_id: int, *, block_id: str, supplie
     """Approve / Deny for one request; bot.actions listens for these."""
     return b.actions(b.button(t("Approve"), b.REQUEST_APPROVE, str(connection_id), style="primary"),
                      b.button(t("Deny"), b.REQUEST_DENY, str(connection_id), style="danger",
-                              confirm=b.deny_confirm(t, supplier, [code])), block_id=block_id)
+                              confirm=b.deny_confirm(t, supplier, [code])),
+                     b.button(t("Deny with a reason…"), b.REQUEST_DENY_REASON, str(connection_id)), block_id=block_id)
 
 
 # --- what a notice says ----------------------------------------------------------------------

@@ -280,7 +280,8 @@ def test_decline_bounce_and_request_notices(env) -> None:  # noqa: ANN001
     assert request_post["text"] == "*CV Baru* asks to connect for catalog."
     assert "Unit: Gudang Jakarta" in texts(request_post["blocks"])
     assert [(e["action_id"], e["value"]) for e in elements(request_post["blocks"])] == [
-        ("request_approve", str(request.id)), ("request_deny", str(request.id))]
+        ("request_approve", str(request.id)), ("request_deny", str(request.id)),
+        ("request_deny_reason", str(request.id))]
 
 
 def test_expiry_and_renewal_notices_offer_to_send_again(env) -> None:  # noqa: ANN001

@@ -338,3 +338,43 @@ def test_the_home_tab_has_sections_for_the_invited_and_for_what_needs_a_look(sla
     assert "PT Maju" in section_text("Invited, waiting for the supplier")
     assert "CV Lama" in section_text("Needs a look") and "CV Lama" not in section_text(
         "Invited, waiting for the supplier")
+
+
+# --- deny with a reason ---------------------------------------------------------------------------
+
+def test_deny_with_a_reason_asks_in_a_form_and_keeps_the_reason(slack) -> None:  # noqa: ANN001
+    from tautan.core.model import Event
+
+    slack.fake.users["U1"] = {"is_admin": True}
+    slack.command("help")
+    workspace = SlackStore(slack.container.engine).workspace("T1")
+    assert workspace is not None
+    supplier_asks(slack, workspace.company_id, "CV Baru")
+    (request,) = services.search(slack.container.uow(), company=workspace.company_id, statuses=["requested"]).items
+    url = f"{slack.fake.url}/webhook/actions/T1/U1"
+    pressed = slack.interact({
+        "type": "block_actions", "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U1", "team_id": "T1", "username": "someone"}, "api_app_id": "A1", "token": "legacy",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0", "response_url": url,
+        "container": {"type": "message", "is_ephemeral": True, "message_ts": "1.2", "channel_id": "C1"},
+        "actions": [{"action_id": "request_deny_reason", "block_id": f"request_actions:{request.id}",
+                     "value": str(request.id), "type": "button", "action_ts": "1700000001.000200"}]})
+    assert pressed.status_code == 200
+    (opened,) = slack.fake.wait_for("views.open")
+    view = opened["view"]
+    assert "Deny the request of *CV Baru* to connect for invoice?" in "\n".join(iter_blocks_text(view["blocks"]))
+    submitted = slack.interact({
+        "type": "view_submission", "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U1", "username": "someone", "team_id": "T1"}, "api_app_id": "A1", "token": "legacy",
+        "trigger_id": "111.222.valid", "response_urls": [],
+        "view": {"id": "V2", "team_id": "T1", "type": "modal", "callback_id": view["callback_id"], "blocks": [],
+                 "private_metadata": view["private_metadata"], "hash": "1.a", "state": {"values": {
+                     "reason": {"value": {"type": "plain_text_input", "value": "Kami sudah punya pemasok faktur."}}}}}})
+    assert submitted.status_code == 200
+    (answer,) = slack.fake.wait_for("webhook/actions/T1/U1")
+    assert answer["text"] == "<@U1> denied the request of *CV Baru* to connect for invoice."
+    with slack.container.engine.connect() as connection:
+        from sqlalchemy import select
+
+        (denied,) = connection.execute(select(Event.details).where(Event.kind == "denied")).scalars()
+    assert denied["reason"] == "Kami sudah punya pemasok faktur."
