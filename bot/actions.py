@@ -130,9 +130,11 @@ def _row_action(deps: Deps, answer: Answer, verb: str, ident: str) -> None:
     if verb == "history":
         connection = owned_connection(deps, who, parse_id(ident))
         events = services.history(deps.uow(), connection_id=connection.id)
-        answer.new(message=b.message(b.escape(connection.supplier), [
+        message = b.message(b.escape(connection.supplier), [
             b.connection_row(t, connection, menu=False, show_customer=connection.customer_id != who.company_id),
-            *b.history_blocks(t, events, team_id=who.workspace.team_id)]))
+            *b.history_blocks(t, events, team_id=who.workspace.team_id)])
+        if not m.open_in_modal(answer.client, answer.body, t, t("History"), message):
+            answer.new(message=message)
     elif verb == "resend":
         who.require_admin()
         invitation = owned_invitation(deps, who, parse_id(ident))

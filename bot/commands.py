@@ -132,11 +132,18 @@ def _show(asked: Asked) -> None:
     if not asked.args:
         raise InvalidInput(N_("Say what to show, for example /connect show 12 or /connect show maju."))
     text = " ".join(asked.args)
+    t = asked.t
     if len(asked.args) == 1 and text.lstrip("#").isdigit():
         view = m.owned_invitation(asked.deps, asked.who, m.parse_id(text))
-        asked.reply(message=m.invitation_message(asked.deps, asked.who, view))
+        message, title = m.invitation_message(asked.deps, asked.who, view), t("Invitation {id}", id=view.id)
     else:
-        asked.reply(message=m.partner_message(asked.deps, asked.who, text))
+        message = m.partner_message(asked.deps, asked.who, text)
+        title = t("History")  # the partner's name heads the first block
+        if not message["blocks"]:  # no partner, or several: a short answer says so
+            asked.reply(message=message)
+            return
+    if not m.open_in_modal(asked.client, asked.command, t, title, message):
+        asked.reply(message=message)
 
 
 def _requests(asked: Asked) -> None:

@@ -180,6 +180,28 @@ def partner_message(deps: Deps, who: Who, text: str) -> dict[str, Any]:
     return b.message(b.escape(name), blocks)
 
 
+def open_in_modal(client: WebClient, body: dict[str, Any], t: Translator, title: str,
+                  message: dict[str, Any]) -> bool:
+    """Show a message's blocks in a modal (``/connect show``, History): it stays open while the
+    person reads, unlike an ephemeral message. Pushed on top when asked from a modal already.
+    False when Slack would not open it (the caller then answers with the message itself)."""
+    trigger_id = body.get("trigger_id")
+    if not trigger_id:
+        return False
+    view = {"type": "modal", "title": b.plain(title, 24), "close": b.plain(t("Close"), 24),
+            "blocks": list(message.get("blocks") or [])[:MAX_BLOCKS]}
+    in_modal = (body.get("view") or {}).get("type") == "modal"
+    try:
+        if in_modal:
+            client.views_push(trigger_id=trigger_id, view=view)
+        else:
+            client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        log.info("slack: could not open a modal: %s", error.response.get("error"))
+        return False
+    return True
+
+
 def requests_message(deps: Deps, who: Who, *, handled: ConnectionView | None = None,
                      handled_text: str = "") -> dict[str, Any]:
     """Supplier requests waiting for an answer, with Approve / Deny for admins. ``handled`` is the

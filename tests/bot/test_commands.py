@@ -36,6 +36,15 @@ def ask(slack, text: str, *, user: str = ADMIN, team: str = "T1", channel: str =
     return slack.fake.wait_for(path, before + 1)[before]
 
 
+def opened(slack, text: str, *, user: str = ADMIN, team: str = "T1") -> dict[str, Any]:  # noqa: ANN001
+    """Type ``/connect <text>`` that shows something in a modal; the modal, as a message (title, blocks)."""
+    before = len(slack.fake.called("views.open"))
+    assert slack.command(text, user=user, team=team).status_code == 200
+    view = slack.fake.wait_for("views.open", before + 1)[before]["view"]
+    assert view["type"] == "modal" and len(view["title"]["text"]) <= 24
+    return {"text": view["title"]["text"], "blocks": view["blocks"]}
+
+
 def actions_payload(action: dict[str, Any], *, user: str = ADMIN, team: str = "T1", **extra: Any) -> dict[str, Any]:
     """A block_actions payload, by default from an ephemeral message in channel C1."""
     return {"type": "block_actions", "team": {"id": team, "domain": "example"},
@@ -403,7 +412,10 @@ def test_row_menu_resends_cancels_disconnects_and_shows_history(slack) -> None: 
     (ended,) = [e for e in rows(slack, Event) if e.kind == "disconnected"]
     assert ended.details["reason"] == "Kontrak berakhir"
 
-    history = press(slack, menu(f"history:{bob.id}"))
+    before = len(slack.fake.called("views.open"))
+    assert slack.interact(actions_payload(menu(f"history:{bob.id}"))).status_code == 200
+    history = slack.fake.wait_for("views.open", before + 1)[before]["view"]
+    assert history["title"]["text"] == "History"
     shown = text_of(history)
     assert "History:" in shown
     assert "invited (invoice) · by <@U1> via Slack" in shown
@@ -476,8 +488,8 @@ def test_buttons_on_the_app_home_answer_without_a_response_url(slack) -> None:  
     assert status_of(slack, request.id) == "rejected"
     history = actions_payload(menu(f"history:{request.id}"), **home)
     assert slack.interact(history).status_code == 200
-    direct = slack.fake.wait_for("chat.postMessage")[0]
-    assert direct["channel"] == ADMIN and "denied (invoice) · by <@U1> via Slack" in text_of(direct)
+    (shown,) = slack.fake.wait_for("views.open")
+    assert "denied (invoice) · by <@U1> via Slack" in text_of(shown["view"])
 
 
 def test_a_long_summary_stays_short() -> None:
@@ -505,7 +517,7 @@ def test_show_an_invitation_or_a_partner_with_history(slack) -> None:  # noqa: A
     workspace = bind(slack)
     view = invite(slack, workspace.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju Jaya",
                   types=("order", "invoice"), message="Salam <@U999> & <https://evil.example|klik>")
-    shown = ask(slack, f"show {view.id}")
+    shown = opened(slack, f"show {view.id}")
     text = text_of(shown)
     assert f"Invitation {view.id} from Example Workspace to PT Maju Jaya &lt;ana@pt-maju.co.id&gt;" in text
     assert "Document types: order and invoice" in text and "Status: waiting for an answer" in text
@@ -515,13 +527,13 @@ def test_show_an_invitation_or_a_partner_with_history(slack) -> None:  # noqa: A
     assert "invited (order) · by <@U1> via Slack" in text and "invited (invoice)" in text
     assert len(shown["blocks"]) <= 50
 
-    partner = text_of(ask(slack, "show maju"))
+    partner = text_of(opened(slack, "show maju"))
     assert "PT Maju Jaya" in partner and "History:" in partner and "order: invited" in partner
     assert "No connections match." in text_of(ask(slack, "show nothing like this"))
     invite(slack, workspace.company_id, "info@maju-makmur.com", supplier_name="PT Maju Makmur")
     several = ask(slack, "show maju")
     assert "Several partners match maju: PT Maju Jaya and PT Maju Makmur." in text_of(several)
-    assert "PT Maju Makmur" in text_of(ask(slack, "show pt maju makmur"))
+    assert "PT Maju Makmur" in text_of(opened(slack, "show pt maju makmur"))
 
 
 # --- channel, language, admins --------------------------------------------------------------------
@@ -625,14 +637,14 @@ def test_a_supplier_named_channel_pings_nobody(slack) -> None:  # noqa: ANN001
     assert "Invited: 1" in text_of(summary)
     listing = ask(slack, "list")
     assert "*&lt;!channel&gt;*" in text_of(listing)
-    ask(slack, "show channel")
+    opened(slack, "show channel")
     view = rows(slack, Invitation)[0]
-    ask(slack, f"show {view.id}")
+    opened(slack, f"show {view.id}")
     (request,) = supplier_request(slack, workspace.company_id, "<!everyone> <@U1>")
     ask(slack, "requests")
     press(slack, button("request_approve", str(request.id)))
     seen = [json.dumps(params) for path, params, _ in slack.fake.calls
-            if path.startswith("webhook/") or path == "chat.postMessage"]
+            if path.startswith("webhook/") or path in ("chat.postMessage", "views.open")]
     assert len(seen) >= 6
     for text in seen:
         assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text
