@@ -177,7 +177,8 @@ def resolve(deps: Deps, client: WebClient, workspace: Workspace, user_id: str) -
     is_admin = bool(user and (user.granted_admin or user.slack_admin)) or user_id == workspace.installer_user_id
     if user is not None and user.outsider:
         is_admin = False
-    return Who(workspace=workspace, user_id=user_id, locale=language(workspace, user), is_admin=is_admin)
+    return Who(workspace=workspace, user_id=user_id, locale=language(workspace, user), is_admin=is_admin,
+               chose_language=bool(user and user.lang_override))
 
 
 def is_outsider(info: dict[str, Any], workspace: Workspace) -> bool:

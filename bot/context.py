@@ -53,6 +53,7 @@ class Who:
     user_id: str
     locale: str
     is_admin: bool
+    chose_language: bool = True  # False: App Home offers to choose once
 
     @property
     def company_id(self) -> int:

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from tautan.bot import messages as m
 from tautan.bot.context import Deps, Who
 from tautan.core.errors import NotAllowed
+from tautan.core.i18n import SUPPORTED_LOCALES
 
 
 def register(app: App, deps: Deps) -> None:
@@ -37,6 +38,16 @@ def register(app: App, deps: Deps) -> None:
             m.publish_home(client, who, deps)
             return
         m.open_invite_modal(deps, who, client, trigger_id=body["trigger_id"])
+
+    @app.action(m.SET_LANGUAGE_ACTION)
+    def set_language(ack: Any, action: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        who: Who = context["who"]
+        locale = action.get("value")
+        if locale not in SUPPORTED_LOCALES:
+            return
+        deps.store.save_user(who.workspace.id, who.user_id, lang_override=locale)
+        m.publish_home(client, dataclasses.replace(who, locale=locale, chose_language=True), deps)
 
     @app.action(m.CHOOSE_CHANNEL_ACTION)
     def choose_channel(ack: Any, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

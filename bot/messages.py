@@ -455,6 +455,7 @@ def use_channel(deps: Deps, who: Who, client: WebClient, channel_id: str) -> str
 # --- the App Home tab -----------------------------------------------------------------------
 
 INVITE_ACTION = "open_invite"
+SET_LANGUAGE_ACTION = "set_language"
 HOME_REQUESTS = 10  # each takes two blocks; the rest are one `/connect requests` away
 HOME_ROWS = 5  # of the invited and the problems; the rest are one `/connect list invited|expired` away
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
@@ -476,8 +477,18 @@ class Dashboard:
 def publish_home(client: WebClient, who: Who, deps: Deps) -> None:
     """Publish (or refresh, e.g. after an approval) the user's Home tab."""
     dashboard = load_dashboard(deps, who.company_id)
-    client.views_publish(user_id=who.user_id, view=home_view(dashboard, who.t, is_admin=who.is_admin,
-                                                             workspace=who.workspace))
+    view = home_view(dashboard, who.t, is_admin=who.is_admin, workspace=who.workspace)
+    if not who.chose_language:  # once, until they choose: Slack never tells us a person reads Indonesian
+        view["blocks"] = [*language_picker(who.t), *view["blocks"]][:MAX_BLOCKS]
+    client.views_publish(user_id=who.user_id, view=view)
+
+
+def language_picker(t: Translator) -> list[dict[str, Any]]:
+    """Each language named in itself, so that whoever reads the other one finds theirs."""
+    return [b.section(b.escape(t("Which language do you want to read tautan in? You can change it later with "
+                                 "/connect lang."))),
+            b.actions(*(b.button(translator(code)(LANGUAGE_NAMES[code]), SET_LANGUAGE_ACTION, code)
+                        for code in SUPPORTED_LOCALES), block_id="home_language"), b.divider()]
 
 
 def load_dashboard(deps: Deps, company_id: int) -> Dashboard:

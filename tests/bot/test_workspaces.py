@@ -378,3 +378,26 @@ def test_deny_with_a_reason_asks_in_a_form_and_keeps_the_reason(slack) -> None: 
 
         (denied,) = connection.execute(select(Event.details).where(Event.kind == "denied")).scalars()
     assert denied["reason"] == "Kami sudah punya pemasok faktur."
+
+
+def test_app_home_offers_a_language_once_to_whoever_never_chose(slack) -> None:  # noqa: ANN001
+    slack.event({"type": "app_home_opened", "user": "U4", "channel": "D1", "tab": "home"})
+    (first,) = slack.fake.wait_for("views.publish")
+    buttons = [e for b in first["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"] == "set_language"]
+    assert [(e["value"], e["text"]["text"]) for e in buttons] == [("en", "English"),
+                                                                 ("id", translator("id")("Indonesian"))]
+    slack.interact({
+        "type": "block_actions", "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U4", "team_id": "T1", "username": "someone"}, "api_app_id": "A1", "token": "legacy",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0", "container": {"type": "view", "view_id": "V1"},
+        "view": {"id": "V1", "type": "home", "blocks": []},
+        "actions": [{"action_id": "set_language", "block_id": "home_language", "value": "id", "type": "button",
+                     "action_ts": "1700000001.000200"}]})
+    again = slack.fake.wait_for("views.publish", count=2)[1]["view"]
+    text = "\n".join(iter_blocks_text(again["blocks"]))
+    assert "set_language" not in str(again["blocks"])
+    assert translator("id")("Recent activity") in text and translator("id")("Recent activity") != "Recent activity"
+    store = SlackStore(slack.container.engine)
+    workspace = store.workspace("T1")
+    assert workspace is not None and store.user(workspace.id, "U4").lang_override == "id"  # type: ignore[union-attr]
