@@ -93,7 +93,8 @@ def retry_number(headers: dict[str, Any]) -> int:
 
 
 def _once(deps: Deps) -> Callable[..., BoltResponse]:
-    def middleware(request: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def middleware(request: BoltRequest, body: dict[str, Any],
+                   next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         """Each event is acted on once, however often Slack delivers it: Slack retries an event it
         thinks we missed (and Socket Mode may deliver one twice); by its ``event_id`` we know."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None

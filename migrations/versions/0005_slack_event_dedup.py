@@ -6,8 +6,9 @@ Create Date: 2026-12-01
 
 Events Slack delivered, by ``event_id``, kept for a short while so a retried event is acted on
 once; the Enterprise Grid organisation of a workspace (to find its bot token); whether the
-company's language was chosen; why the notice channel stopped working, if it did; per user the Slack time zone and whether they are an outside
-(Slack Connect) user or a guest, who are never admins.
+company's language was chosen; why the notice channel stopped working, if it did; per user the
+Slack time zone and whether they are an outside (Slack Connect) user or a guest, who are never
+admins.
 """
 
 from __future__ import annotations
