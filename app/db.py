@@ -46,7 +46,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def schema() -> MetaData:
     """Every table the migrations manage: the engine's and the Slack adapter's, in one metadata."""
-    from tautan.bot.store import metadata as slack_metadata
+    from tautan.slack_store import metadata as slack_metadata
     from tautan.core.model import Base
 
     merged = MetaData(naming_convention=Base.metadata.naming_convention)

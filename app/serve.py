@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def run_web(container: Container, *, host: str, port: int) -> None:
     from tautan.web import create_app
-    from tautan.bot.socket_mode import start_socket_mode
+    from tautan.wiring import start_socket_mode
 
     app = create_app(container)
     socket_mode = start_socket_mode(container)  # when SLACK_APP_TOKEN is set
@@ -88,7 +88,7 @@ def run_all(container: Container, *, host: str, port: int, t: Translator) -> Non
     thread = threading.Thread(target=worker.run_forever, kwargs={"interval": 2.0}, name="worker", daemon=True)
     thread.start()
     smtp = start_smtp(container)
-    from tautan.bot.socket_mode import start_socket_mode
+    from tautan.wiring import start_socket_mode
 
     socket_mode = start_socket_mode(container)
     click.echo(t("Tautan is running at {url} (worker: {transport}; email in: {host}:{port}). Press Ctrl+C to stop.",

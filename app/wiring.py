@@ -4,8 +4,9 @@ process (never at import time)."""
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy import exc as sa_exc
@@ -20,10 +21,13 @@ from tautan.core.uow import Clock, UnitOfWork, system_clock
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from tautan.bot.app import Deps
+    from tautan.bot.context import Deps
+    from tautan.bot.notify import SlackNotifier
 
     from tautan.mail.compose import MailConfig
     from tautan.mail.inbound import Inbound
+
+log = logging.getLogger(__name__)
 
 
 class NotMigrated(Unavailable):
@@ -82,11 +86,12 @@ class Container:
     @functools.cached_property
     def slack_deps(self) -> Deps:
         """What the Slack listeners and the notifier need from here."""
-        from tautan.bot.app import Deps
-        from tautan.bot.store import SlackStore
+        from tautan.bot.context import Deps
+        from tautan.slack_store import SlackStore
 
         s = self.settings
-        return Deps(uow=self.uow, store=SlackStore(self.engine), clock=self.clock,
+        # The clock is looked up on each call: a test (or the demo) may move the container's clock later.
+        return Deps(uow=self.uow, store=SlackStore(self.engine), clock=lambda: self.clock(),
                     public_base_url=s.public_base_url, secret_keys=s.secret_keys, default_locale=s.default_locale,
                     mail_domain=s.mail_domain)
 
@@ -97,14 +102,43 @@ class Container:
         if not s.slack_signing_secret or not (s.slack_bot_token or (s.slack_client_id and s.slack_client_secret)):
             return None
         from tautan.bot.app import build_app
+        from tautan.slack_store import installation_stores
 
+        installation_store = state_store = None
+        if s.slack_client_id and s.slack_client_secret:
+            installation_store, state_store = installation_stores(self.engine, s.slack_client_id)
         return build_app(self.slack_deps, signing_secret=s.slack_signing_secret, bot_token=s.slack_bot_token,
                          client_id=s.slack_client_id, client_secret=s.slack_client_secret,
-                         api_url=s.slack_api_url, engine=self.engine)
+                         api_url=s.slack_api_url, installation_store=installation_store, state_store=state_store)
+
+    def slack_notifier(self) -> SlackNotifier | None:
+        """The channel notices' deliverer, when Slack is configured."""
+        app = self.slack_app
+        if app is None:
+            return None
+        from tautan.bot.notify import SlackNotifier
+
+        return SlackNotifier(app, self.slack_deps)
 
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def start_socket_mode(container: Container) -> Any | None:
+    """Connect to Slack in the background when ``SLACK_APP_TOKEN`` (an ``xapp-`` token) is set
+    and Slack is configured; returns the handler (call ``close()`` on shutdown), else None."""
+    token = container.settings.slack_app_token
+    if not token:
+        return None
+    app = container.slack_app
+    if app is None:
+        log.warning("SLACK_APP_TOKEN is set but Slack is not configured (signing secret and a bot token "
+                    "or OAuth client); Socket Mode is off")
+        return None
+    from tautan.bot.socket_mode import connect
+
+    return connect(app, token)
 
 
 def _missing_table(error: sa_exc.DBAPIError) -> bool:

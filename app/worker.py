@@ -83,9 +83,7 @@ class Worker:
     def slack_notifier(self) -> SlackNotifier | None:
         """Channel notices go out when Slack is configured (built once, on first use)."""
         if self._notifier is None and self.container.slack_app is not None:
-            from tautan.bot.notify import SlackNotifier
-
-            self._notifier = SlackNotifier.from_container(self.container)
+            self._notifier = self.container.slack_notifier()
         return self._notifier
 
     def deliver(self, report: Report) -> int:

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, insert, select
 from tautan.settings import Settings
 from tautan.wiring import Container
 from bench.common import database
-from tautan.bot.store import SlackStore
+from tautan.slack_store import SlackStore
 from tautan.core import services
 from tautan.core.model import Company, Connection, DocumentType, Role, Status, search_key
 from tests.support.slack import FakeSlack, command_body, sign

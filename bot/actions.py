@@ -11,24 +11,27 @@ be forged, so the same scoping as the command applies.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from tautan.bot import blocks as b
-from tautan.bot.app import Deps, Who
-from tautan.bot.commands import (
-    answering_errors,
+from tautan.bot import messages as m
+from tautan.bot.context import Deps, Who
+from tautan.bot.messages import (
     list_message,
     owned_connection,
     owned_invitation,
     parse_id,
+    publish_home,
     requests_message,
 )
 from tautan.core import services
 from tautan.core.errors import InvalidInput, InvalidTransition
-from tautan.core.i18n import N_, translator
+from tautan.core.i18n import N_, Translator, translator
 from tautan.core.transitions import Side
 
 APPROVED_BY = N_("Approved by {user}.")
@@ -75,12 +78,11 @@ def register(app: App, deps: Deps) -> None:
 
     def page(ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext, body: dict[str, Any]) -> None:
         ack()
-        with answering_errors(context, respond, body):
-            if not body.get("response_url"):  # only our list messages page this way
-                return
-            who: Who = context["who"]
-            wanted = b.read_page_value(action.get("value") or "")
-            respond(**list_message(deps, who, **wanted), response_type="ephemeral", replace_original=True)
+        if not body.get("response_url"):  # only our list messages page this way
+            return
+        who: Who = context["who"]
+        wanted = b.read_page_value(action.get("value") or "")
+        respond(**list_message(deps, who, **wanted), response_type="ephemeral", replace_original=True)
 
     app.action(b.PAGE_NEXT)(page)
     app.action(b.PAGE_PREV)(page)
@@ -89,21 +91,37 @@ def register(app: App, deps: Deps) -> None:
     def row_menu(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
                  body: dict[str, Any]) -> None:
         ack()
-        with answering_errors(context, respond, body):
-            verb, _, ident = ((action.get("selected_option") or {}).get("value") or "").partition(":")
-            _row_action(deps, Answer(respond, client, context["who"], body), verb, ident)
+        verb, _, ident = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+        _row_action(deps, Answer(respond, client, context["who"], body), verb, ident)
 
     def answer(approve: bool) -> Any:
         def listener(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
                      body: dict[str, Any]) -> None:
             ack()
-            with answering_errors(context, respond, body):
-                _answer_request(deps, Answer(respond, client, context["who"], body), action, approve=approve)
+            _answer_request(deps, Answer(respond, client, context["who"], body), action, approve=approve)
 
         return listener
 
     app.action(b.REQUEST_APPROVE)(answer(approve=True))
     app.action(b.REQUEST_DENY)(answer(approve=False))
+
+    @app.action(b.REQUEST_DENY_REASON)
+    def deny_with_reason(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient,
+                         context: BoltContext, body: dict[str, Any]) -> None:
+        ack()
+        who: Who = context["who"]
+        who.require_admin()
+        owned = owned_connection(deps, who, parse_id(action.get("value") or ""))
+        t = who.t
+        text = t("Deny the request of {supplier} to connect for {type}? {supplier} is told, with your reason.",
+                 supplier=f"*{b.escape(owned.supplier)}*", type=b.type_label(t, owned.type))
+        _confirm(Answer(respond, client, who, body), t, "deny", owned.id, title=t("Deny the request"), text=text,
+                 reason=True)
+
+    @app.view(CONFIRM_CALLBACK_ID)
+    def confirm_submitted(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        confirmed(deps, context["who"], client, view)
 
 
 def _row_action(deps: Deps, answer: Answer, verb: str, ident: str) -> None:
@@ -112,9 +130,11 @@ def _row_action(deps: Deps, answer: Answer, verb: str, ident: str) -> None:
     if verb == "history":
         connection = owned_connection(deps, who, parse_id(ident))
         events = services.history(deps.uow(), connection_id=connection.id)
-        answer.new(message=b.message(b.escape(connection.supplier), [
+        message = b.message(b.escape(connection.supplier), [
             b.connection_row(t, connection, menu=False, show_customer=connection.customer_id != who.company_id),
-            *b.history_blocks(t, events, team_id=who.workspace.team_id)]))
+            *b.history_blocks(t, events, team_id=who.workspace.team_id)])
+        if not m.open_in_modal(answer.client, answer.body, t, t("History"), message):
+            answer.new(message=message)
     elif verb == "resend":
         who.require_admin()
         invitation = owned_invitation(deps, who, parse_id(ident))
@@ -124,18 +144,78 @@ def _row_action(deps: Deps, answer: Answer, verb: str, ident: str) -> None:
     elif verb == "cancel":
         who.require_admin()
         invitation = owned_invitation(deps, who, parse_id(ident))
-        view = services.cancel(deps.uow(), invitation_id=invitation.id, actor=who.actor, via="slack")
-        answer.new(b.escape(t("Invitation {id} to {supplier} is cancelled.", id=view.id, supplier=view.supplier)))
+        if invitation.status != "pending":  # nothing to confirm: the engine says where it stands
+            services.cancel(deps.uow(), invitation_id=invitation.id, actor=who.actor, via="slack")
+        text = t("Cancel the invitation to {supplier} ({email})? Its links and its reply address stop working.",
+                 supplier=b.escape(invitation.supplier), email=b.escape(invitation.email))
+        _confirm(answer, t, verb, invitation.id, title=t("Cancel the invitation"), text=text, reason=False)
     elif verb == "disconnect":
         who.require_admin()
         owned = owned_connection(deps, who, parse_id(ident))
-        connection = services.disconnect(deps.uow(), connection_id=owned.id, side=Side.CUSTOMER, actor=who.actor,
-                                         via="slack")
-        answer.new(b.escape(t("{supplier} and {customer} are no longer connected for {type}.",
-                              supplier=connection.supplier, customer=connection.customer,
-                              type=b.type_label(t, connection.type))))
+        text = t("Disconnect {supplier} for {type}? No more documents of this type are exchanged, and {supplier} "
+                 "is told.", supplier=f"*{b.escape(owned.supplier)}*", type=b.type_label(t, owned.type))
+        _confirm(answer, t, verb, owned.id, title=t("Disconnect"), text=text, reason=True)
     else:
         raise InvalidInput(N_("This button is not known. Please run the command again."))
+
+
+CONFIRM_CALLBACK_ID = "confirm_row"
+REASON_BLOCK = "reason"
+
+
+def _confirm(answer: Answer, t: Translator, verb: str, ident: int, *, title: str, text: str, reason: bool) -> None:
+    """A form that names the partner and the consequence, with an optional reason; the change is
+    made when it is submitted (``confirmed``)."""
+    blocks = [b.section(text)]
+    if reason:
+        blocks.append(b.input_block(REASON_BLOCK, t("Reason (optional)"),
+                                    b.text_input(m.VALUE, multiline=True, max_length=services.MAX_MESSAGE_LENGTH),
+                                    optional=True, hint=t("Kept in the history and passed on to the supplier.")))
+    metadata = json.dumps({"verb": verb, "id": ident, "response_url": answer.body.get("response_url") or ""},
+                          separators=(",", ":"))
+    view = b.modal(CONFIRM_CALLBACK_ID, title, blocks, submit=title, close=t("Back"), private_metadata=metadata)
+    answer.client.views_open(trigger_id=answer.body["trigger_id"], view=view)
+
+
+def confirmed(deps: Deps, who: Who, client: WebClient, view: dict[str, Any]) -> None:
+    """The confirmation form was submitted: cancel or disconnect, and say so where it was asked."""
+    t = who.t
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        metadata = {}
+    verb, ident = metadata.get("verb"), metadata.get("id")
+    reason = ((view.get("state", {}).get("values", {}).get(REASON_BLOCK) or {}).get(m.VALUE) or {}).get("value")
+    who.require_admin()
+    if verb == "cancel":
+        invitation = owned_invitation(deps, who, parse_id(str(ident)))
+        done = services.cancel(deps.uow(), invitation_id=invitation.id, actor=who.actor, via="slack")
+        text = b.escape(t("Invitation {id} to {supplier} is cancelled.", id=done.id, supplier=done.supplier))
+    elif verb == "disconnect":
+        owned = owned_connection(deps, who, parse_id(str(ident)))
+        connection = services.disconnect(deps.uow(), connection_id=owned.id, side=Side.CUSTOMER, actor=who.actor,
+                                         via="slack", reason=reason)
+        text = b.escape(t("{supplier} and {customer} are no longer connected for {type}.",
+                          supplier=connection.supplier, customer=connection.customer,
+                          type=b.type_label(t, connection.type)))
+    elif verb == "deny":
+        owned = owned_connection(deps, who, parse_id(str(ident)))
+        try:
+            denied = services.deny(deps.uow(), connection_id=owned.id, actor=who.actor, via="slack", reason=reason)
+        except InvalidTransition:  # another admin was quicker
+            current = owned_connection(deps, who, owned.id)
+            text = b.escape(t("This request was already answered; it is now {status}.",
+                              status=b.status_label(t, current.status)))
+        else:
+            text = t("{user} denied the request of {supplier} to connect for {type}.", user=f"<@{who.user_id}>",
+                     supplier=f"*{b.escape(denied.supplier)}*", type=b.type_label(t, denied.type))
+    else:
+        raise InvalidInput(N_("This button is not known. Please run the command again."))
+    url = metadata.get("response_url") or ""
+    if url:
+        WebhookClient(url).send(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        client.chat_postMessage(channel=who.user_id, text=text)
 
 
 def _answer_request(deps: Deps, answer: Answer, action: dict[str, Any], *, approve: bool) -> None:
@@ -174,6 +254,4 @@ def _answer_request(deps: Deps, answer: Answer, action: dict[str, Any], *, appro
 
 
 def _publish_home(deps: Deps, answer: Answer) -> None:
-    from tautan.bot import home  # the App Home surface, built beside this one
-
-    home.publish_home(answer.client, answer.who, deps)
+    publish_home(answer.client, answer.who, deps)

@@ -44,6 +44,7 @@ MESSAGE_BLOCKS_MAX = 50
 # Action ids the buttons and menus of these blocks carry; bot/actions.py listens for them.
 PAGE_NEXT, PAGE_PREV, ROW_MENU = "page_next", "page_prev", "row_menu"
 REQUEST_APPROVE, REQUEST_DENY = "request_approve", "request_deny"
+REQUEST_DENY_REASON = "request_deny_reason"  # deny, saying why, in a form
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -113,12 +114,24 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
-def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str, *, style: str | None = None,
+           confirm: dict[str, Any] | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "button", "text": plain(text, BUTTON_TEXT_MAX), "action_id": action_id,
                                "value": value[:BUTTON_VALUE_MAX]}
     if style:
         element["style"] = style
+    if confirm:
+        element["confirm"] = confirm
     return element
+
+
+def confirm(title: str, text: str, *, yes: str, no: str, danger: bool = False) -> dict[str, Any]:
+    """Slack's "are you sure?" dialog of a button (``text`` is mrkdwn)."""
+    dialog: dict[str, Any] = {"title": plain(title, 100), "text": mrkdwn(cut(text, 300)),
+                              "confirm": plain(yes, 30), "deny": plain(no, 30)}
+    if danger:
+        dialog["style"] = "danger"
+    return dialog
 
 
 def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
@@ -155,8 +168,10 @@ def checkboxes(action_id: str, options: Sequence[dict[str, Any]],
 
 
 def text_input(action_id: str, *, multiline: bool = False, max_length: int | None = None,
-               placeholder: str | None = None) -> dict[str, Any]:
+               placeholder: str | None = None, initial: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial[:max_length] if max_length else initial
     if max_length:
         element["max_length"] = max_length
     if placeholder:
@@ -234,7 +249,15 @@ def actor_text(actor: str, *, team_id: str | None = None) -> str:
 
 
 def when(t: Translator, value: Any) -> str:
-    return t.datetime(value, format="short")
+    """A moment as Slack's date token (mrkdwn): each reader sees it in their own time zone and
+    their Slack language; clients that cannot show tokens show the fallback, formatted by Babel
+    for the reader's language (in UTC, and it says so)."""
+    fallback = escape(f"{t.datetime(value, format='short')} UTC").replace("|", "/")
+    try:
+        stamp = int(value.timestamp())
+    except (AttributeError, OverflowError, ValueError):
+        return fallback
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 # --- connection rows, history, paging --------------------------------------------------------
@@ -327,6 +350,13 @@ def paging(t: Translator, *, page: int, pages: int, statuses: Sequence[str] = ()
 
 # --- supplier requests -----------------------------------------------------------------------
 
+def deny_confirm(t: Translator, supplier: str, types: Sequence[str]) -> dict[str, Any]:
+    return confirm(t("Deny the request?"),
+                   t("{supplier} asked to connect for {types}. Denied, it is told so and is not connected.",
+                     supplier=f"*{escape(supplier)}*", types=types_label(t, types)),
+                   yes=t("Deny"), no=t("Back"), danger=True)
+
+
 def request_rows(t: Translator, c: ConnectionView, *, handled: str | None = None, buttons: bool = True,
                  show_customer: bool = False) -> list[Block]:
     """A supplier's request: who asks, for what, since when; Approve and Deny (for admins), or once
@@ -335,12 +365,14 @@ def request_rows(t: Translator, c: ConnectionView, *, handled: str | None = None
     lines = [t("{supplier} asks to connect for {type}.", supplier=supplier, type=type_label(t, c.type))]
     if show_customer:
         lines.append(escape(c.customer))
-    lines.append(escape(t("Asked on {date}.", date=when(t, c.updated_at))))
+    lines.append(t("Asked on {date}.", date=when(t, c.updated_at)))  # our text and a date token: nothing to escape
     blocks = [section("\n".join(lines), block_id=f"request:{c.id}")]
     if handled:
         blocks.append(context(handled))
     elif buttons:
         blocks.append(actions(button(t("Approve"), REQUEST_APPROVE, str(c.id), style="primary"),
-                              button(t("Deny"), REQUEST_DENY, str(c.id), style="danger"),
+                              button(t("Deny"), REQUEST_DENY, str(c.id), style="danger",
+                                     confirm=deny_confirm(t, c.supplier, [c.type])),
+                              button(t("Deny with a reason…"), REQUEST_DENY_REASON, str(c.id)),
                               block_id=f"request_actions:{c.id}"))
     return blocks

@@ -8,8 +8,9 @@ language, with the buttons that can act on it (Approve/Deny a request, send an i
 
 Delivery is at least once: a row is marked sent only after Slack said ``ok``. A rate limit
 (HTTP 429) puts the row back until ``Retry-After`` has passed, and holds back the workspace's other
-rows in the same round; server and network errors are retried with the outbox's backoff; a
-channel we cannot post to (gone, archived, private without the bot) fails the row for good.
+rows in the same round; server and network errors are retried with the outbox's backoff. When
+the channel cannot be posted to (gone, archived, the bot removed), the workspace's admins are told
+once by direct message (and on App Home), and the notice waits for a channel that works.
 """
 
 from __future__ import annotations
@@ -18,25 +19,20 @@ import datetime as dt
 import logging
 import urllib.error
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
 
 from tautan.bot import blocks as b
-from tautan.bot.app import Deps, Who
-from tautan.core import outbox, services
+from tautan.bot import messages as m
+from tautan.bot.context import Deps, Who
+from tautan.bot.ports import Workspace
+from tautan.core import outbox, queries, services
 from tautan.core.errors import NotFound, TautanError
 from tautan.core.i18n import N_, Translator, translator
-from tautan.core.model import Company, Connection, Event, Invitation, Outbox, OutboxStatus
-from tautan.core.uow import UnitOfWork
-from tautan.core.views import EVENT_LABELS
-
-if TYPE_CHECKING:
-    from tautan.wiring import Container
+from tautan.core.views import EVENT_LABELS, NoticeView
 
 log = logging.getLogger(__name__)
 
@@ -51,72 +47,26 @@ TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavaila
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 # Slack's advice when it sends no Retry-After.
 DEFAULT_RETRY_AFTER = 30
+NOTICE_LEASE = dt.timedelta(minutes=5)
+# A channel we cannot post in is tried again this often, until it works, another one is chosen, or
+# the notice expires (the outbox gives up after some days).
+CHANNEL_RETRY = dt.timedelta(minutes=15)
 
 
 # --- text ------------------------------------------------------------------------------------
 
-def request_buttons(t: Translator, connection_id: int, *, block_id: str) -> dict[str, Any]:
+def request_buttons(t: Translator, connection_id: int, *, block_id: str, supplier: str,
+                    code: str) -> dict[str, Any]:
     """Approve / Deny for one request; bot.actions listens for these."""
     return b.actions(b.button(t("Approve"), b.REQUEST_APPROVE, str(connection_id), style="primary"),
-                     b.button(t("Deny"), b.REQUEST_DENY, str(connection_id), style="danger"), block_id=block_id)
+                     b.button(t("Deny"), b.REQUEST_DENY, str(connection_id), style="danger",
+                              confirm=b.deny_confirm(t, supplier, [code])),
+                     b.button(t("Deny with a reason…"), b.REQUEST_DENY_REASON, str(connection_id)), block_id=block_id)
 
 
 # --- what a notice says ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Notice:
-    """What one outbox row is about, read from its events."""
-
-    kind: str
-    company_id: int
-    supplier: str
-    email: str | None
-    unit: str | None
-    types: tuple[str, ...]
-    reason: str | None
-    invitation_id: int | None
-    connections: tuple[tuple[int, str], ...] = ()  # (connection id, document type) for requests
-    similar_to: str | None = None  # a request: an existing company of that name the requester is not of
-    duplicate_of: str | None = None  # the supplier's tax or PEPPOL id is another company's
-
-
-def load_notice(uow: UnitOfWork, event_ids: list[int]) -> Notice | None:
-    """The notice behind some events (one change), or None when they are gone."""
-    if not event_ids:
-        return None
-    with uow:
-        events = list(uow.session.scalars(
-            select(Event).where(Event.id.in_(event_ids)).order_by(Event.id).options(
-                selectinload(Event.supplier),
-                selectinload(Event.customer).selectinload(Company.parent),
-                selectinload(Event.connection).selectinload(Connection.document_type),
-                selectinload(Event.invitation).selectinload(Invitation.connections)
-                .selectinload(Connection.document_type))))
-        if not events or events[0].customer is None:
-            return None
-        first = events[0]
-        types: list[str] = []
-        for event in events:
-            code = (event.details or {}).get("type") or (
-                event.connection.document_type.code if event.connection is not None else None)
-            if code and code not in types:
-                types.append(code)
-        if not types and first.invitation is not None:  # a bounce or a renewal: the invitation's types
-            types = first.invitation.type_codes
-        customer = first.customer
-        return Notice(
-            kind=first.kind, company_id=customer.root.id,
-            supplier=first.supplier.name if first.supplier is not None else "",
-            email=(first.details or {}).get("email") or (first.invitation.email if first.invitation else None),
-            unit=customer.name if customer.parent_id is not None else None,
-            types=tuple(types), reason=(first.details or {}).get("reason"),
-            invitation_id=first.invitation_id,
-            connections=tuple((e.connection_id, e.connection.document_type.code) for e in events
-                              if e.kind == "requested" and e.connection is not None),
-            similar_to=(first.details or {}).get("similar_to"), duplicate_of=(first.details or {}).get("duplicate_of"))
-
-
-def notice_message(notice: Notice, t: Translator) -> tuple[str, list[dict[str, Any]]]:
+def notice_message(notice: NoticeView, t: Translator) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks of a channel notice, in the reader's language."""
     supplier, types = f"*{b.escape(notice.supplier)}*", b.types_label(t, notice.types)
     email = b.escape(notice.email or "")
@@ -167,10 +117,14 @@ def notice_message(notice: Notice, t: Translator) -> tuple[str, list[dict[str, A
         for connection_id, code in notice.connections[:20]:  # 50 blocks per message
             if many:
                 blocks.append(b.context(b.type_label(t, code)))
-            blocks.append(request_buttons(t, connection_id, block_id=f"{ACTIONS_BLOCK}:{connection_id}"))
+            blocks.append(request_buttons(t, connection_id, block_id=f"{ACTIONS_BLOCK}:{connection_id}",
+                                          supplier=notice.supplier, code=code))
     elif kind in ("bounced", "expired", "renewal_requested") and notice.invitation_id is not None:
-        blocks.append(b.actions(b.button(t("Send again"), RESEND_ACTION, str(notice.invitation_id), style="primary"),
-                                block_id=ACTIONS_BLOCK))
+        again = b.confirm(t("Send the invitation again?"),
+                          t("The invitation to {supplier} ({email}) is sent again, with the same links.",
+                            supplier=supplier, email=email), yes=t("Send again"), no=t("Back"))
+        blocks.append(b.actions(b.button(t("Send again"), RESEND_ACTION, str(notice.invitation_id), style="primary",
+                                         confirm=again), block_id=ACTIONS_BLOCK))
     return b.cut(text, 3000), blocks[:b.MESSAGE_BLOCKS_MAX]
 
 
@@ -192,7 +146,8 @@ class NotifyReport:
 @dataclass
 class _Outcome:
     sent: list[str] = field(default_factory=list)
-    retry_at: dt.datetime | None = None  # a rate limit: not before then
+    retry_at: dt.datetime | None = None  # a rate limit, or a channel that does not work: not before then
+    retry_error: str = "ratelimited"
     retry: str | None = None  # a temporary failure: the outbox's backoff
     permanent: list[str] = field(default_factory=list)
 
@@ -203,19 +158,14 @@ class SlackNotifier:
 
     def __init__(self, app: App, deps: Deps, *, batch: int = 50) -> None:
         self.app, self.deps, self.batch = app, deps, batch
-
-    @classmethod
-    def from_container(cls, container: Container) -> SlackNotifier | None:
-        """The notifier of a process, when Slack is configured."""
-        app = container.slack_app
-        if app is None:
-            return None
-        return cls(app, container.slack_deps)
+        # Without the app client's rate-limit retries: a limited notice goes back to the outbox.
+        self.client = WebClient(token=app.client.token, base_url=app.client.base_url)
 
     def deliver(self) -> NotifyReport:
         """Deliver one batch of due notices; ``claimed`` says whether there was anything to do."""
         report = NotifyReport()
-        items = outbox.claim(self.deps.uow(), channel=CHANNEL, limit=self.batch)
+        # A batch can wait out Slack's rate limits: a lease long enough that no other worker takes it meanwhile.
+        items = outbox.claim(self.deps.uow(), channel=CHANNEL, limit=self.batch, lease=NOTICE_LEASE)
         report.claimed = len(items)
         held: dict[str, dt.datetime] = {}  # workspaces that are rate limited: until when
         tokens: dict[str, str | None] = {}
@@ -241,7 +191,7 @@ class SlackNotifier:
         sent_before = set(item.payload.get("sent_to") or ())
         targets = [w for w in self.deps.store.workspaces_of(int(item.recipient))
                    if w.channel_id and w.team_id not in sent_before]
-        notice = load_notice(self.deps.uow(), list(item.payload.get("event_ids") or [])) if targets else None
+        notice = queries.notice(self.deps.uow(), list(item.payload.get("event_ids") or [])) if targets else None
         if notice is None:  # no channel chosen (or nothing left to tell): done, so rows don't pile up
             outbox.delivered(self.deps.uow(), outbox_id=item.id)
             report.skipped += 1
@@ -252,7 +202,7 @@ class SlackNotifier:
                 outcome.retry_at = max(outcome.retry_at or held[workspace.team_id], held[workspace.team_id])
                 continue
             if workspace.team_id not in tokens:
-                tokens[workspace.team_id] = self._token(workspace.team_id)
+                tokens[workspace.team_id] = self._token(workspace)
             token = tokens[workspace.team_id]
             if not token:
                 log.warning("slack notice %s: %s is not installed any more", item.id, workspace.team_id)
@@ -260,7 +210,7 @@ class SlackNotifier:
                 continue
             text, blocks = notice_message(notice, translator(workspace.locale))
             try:
-                self.app.client.chat_postMessage(token=token, channel=workspace.channel_id, text=text,
+                self.client.chat_postMessage(token=token, channel=workspace.channel_id, text=text,
                                                  blocks=blocks, unfurl_links=False, unfurl_media=False)
             except SlackApiError as error:
                 status = error.response.status_code
@@ -271,19 +221,40 @@ class SlackNotifier:
                     outcome.retry_at = max(outcome.retry_at or until, until)
                 elif status >= 500 or code in TRANSIENT_ERRORS:
                     outcome.retry = f"{workspace.team_id}: {code}"
+                elif code in CHANNEL_ERRORS and workspace.channel_id:
+                    # The channel is gone or shut to us: the notice waits for a channel that works (or
+                    # expires with the outbox), and the admins hear of it once.
+                    log.warning("slack notice %s: cannot post in %s of %s: %s", item.id,
+                                workspace.channel_id, workspace.team_id, code)
+                    if self.deps.store.channel_broken(workspace.id, workspace.channel_id, code):
+                        self._tell_admins(workspace, token, code)
+                    until = self.deps.clock() + CHANNEL_RETRY
+                    outcome.retry_at = max(outcome.retry_at or until, until)
+                    outcome.retry_error = f"{workspace.team_id}: {code}"
                 else:
-                    if code in CHANNEL_ERRORS:
-                        log.warning("slack notice %s: cannot post in %s of %s: %s", item.id,
-                                    workspace.channel_id, workspace.team_id, code)
-                    else:
-                        log.warning("slack notice %s: %s refused it: %s", item.id, workspace.team_id, code)
+                    log.warning("slack notice %s: %s refused it: %s", item.id, workspace.team_id, code)
                     outcome.permanent.append(f"{workspace.team_id}: {code}")
                 continue
             except (urllib.error.URLError, OSError, ValueError) as error:  # network, or a garbled answer
                 outcome.retry = f"{workspace.team_id}: {error.__class__.__name__}"
                 continue
             outcome.sent.append(workspace.team_id)
+            if workspace.channel_error and workspace.channel_id:  # the bot was let back in
+                self.deps.store.channel_works(workspace.id, workspace.channel_id)
         self._settle(item, outcome, sent_before, report)
+
+    def _tell_admins(self, workspace: Workspace, token: str, error: str) -> None:
+        """A direct message to each admin, once per broken channel, with a button to choose another."""
+        t = translator(workspace.locale)
+        text, blocks = m.channel_problem_message(t, workspace.name, workspace.channel_id or "", error)
+        admins = dict.fromkeys([*([workspace.installer_user_id] if workspace.installer_user_id else []),
+                                *self.deps.store.admin_users(workspace.id)])
+        for user_id in admins:
+            try:
+                self.client.chat_postMessage(token=token, channel=user_id, text=text, blocks=blocks)
+            except SlackApiError as failure:
+                log.warning("slack: could not tell an admin of %s about the channel: %s", workspace.team_id,
+                            failure.response.get("error"))
 
     def _settle(self, item: outbox.OutboxItem, outcome: _Outcome, sent_before: set[str],
                 report: NotifyReport) -> None:
@@ -295,9 +266,9 @@ class SlackNotifier:
                 self._failed(item.id, "; ".join(outcome.permanent), permanent=True, report=report)
             return
         if outcome.sent:  # told some workspaces already: never tell them twice
-            _remember_sent(self.deps.uow(), item.id, sorted(sent_before | set(outcome.sent)))
+            outbox.remember_sent(self.deps.uow(), item.id, sorted(sent_before | set(outcome.sent)))
         if outcome.retry_at is not None:
-            gave_up = _retry_at(self.deps.uow(), item.id, outcome.retry_at, error="ratelimited")
+            gave_up = outbox.retry_at(self.deps.uow(), item.id, outcome.retry_at, error=outcome.retry_error)
             report.failed += gave_up
             report.retrying += not gave_up
         else:
@@ -309,11 +280,14 @@ class SlackNotifier:
             report.failed += gave_up
             report.retrying += not gave_up
 
-    def _token(self, team_id: str) -> str | None:
+    def _token(self, workspace: Workspace) -> str | None:
+        """The workspace's bot token: its own install, else (Enterprise Grid) its organisation's."""
         store = self.app.installation_store
         if store is None:  # one workspace: the app's own bot token
             return self.app.client.token
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        bot = store.find_bot(enterprise_id=workspace.enterprise_id, team_id=workspace.team_id)
+        if bot is None and workspace.enterprise_id:
+            bot = store.find_bot(enterprise_id=workspace.enterprise_id, team_id=None, is_enterprise_install=True)
         return bot.bot_token if bot is not None else None
 
 
@@ -328,35 +302,6 @@ def _retry_after(error: SlackApiError) -> int:
         return DEFAULT_RETRY_AFTER
 
 
-def _retry_at(uow: UnitOfWork, outbox_id: int, at: dt.datetime, *, error: str) -> bool:
-    """Put a row back until ``at`` (Slack's Retry-After), instead of the outbox's longer backoff.
-    Returns True when the row has been failing for too long and is given up on."""
-    with uow:
-        row = uow.session.get(Outbox, outbox_id, with_for_update=True)
-        if row is None:
-            return False
-        now = uow.now()
-        row.last_error = error
-        row.lease_until = None
-        give_up = now - row.created_at >= outbox.GIVE_UP_AFTER
-        if give_up:
-            row.status = OutboxStatus.FAILED
-        else:
-            row.status = OutboxStatus.PENDING
-            row.next_attempt_at = max(at, now)
-        uow.commit()
-    return give_up
-
-
-def _remember_sent(uow: UnitOfWork, outbox_id: int, teams: list[str]) -> None:
-    with uow:
-        row = uow.session.get(Outbox, outbox_id, with_for_update=True)
-        if row is not None:
-            uow.session.execute(update(Outbox).where(Outbox.id == outbox_id).values(
-                payload={**(row.payload or {}), "sent_to": teams}))
-        uow.commit()
-
-
 # --- the Resend button of a notice ------------------------------------------------------------
 
 def register(app: App, deps: Deps) -> None:
@@ -369,10 +314,7 @@ def register(app: App, deps: Deps) -> None:
         who: Who = context["who"]
         who.require_admin()
         invitation_id = _invitation_id(action.get("value"))
-        invitation = services.get_invitation(deps.uow(), invitation_id=invitation_id)
-        customer = services.get_company(deps.uow(), invitation.customer_id)
-        if (customer.parent_id or customer.id) != who.company_id:  # another workspace's: it does not exist here
-            raise NotFound(N_("There is no invitation with id {id}."), id=invitation_id)
+        queries.owned_invitation(deps.uow(), company_id=who.company_id, invitation_id=invitation_id)
         sent = services.resend(deps.uow(), invitation_id=invitation_id, actor=who.actor, via="slack")
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         message = body.get("message") or {}

@@ -13,65 +13,23 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
 
-from tautan.bot import blocks as b
-from tautan.bot.app import Deps, Who
+from tautan.bot import messages as m
+from tautan.bot.context import Deps, Who
+
 from tautan.core import services
 from tautan.core.errors import InvalidInput, NotAllowed
-from tautan.core.i18n import Translator
 
 log = logging.getLogger(__name__)
 
-CALLBACK_ID = "profile_modal"
 VALUE = "value"
 FIELDS = ("listed", "peppol_id", "invoice_email", "portal_url", "contact", "instructions_en", "instructions_id")
 
 
-def join_message(deps: Deps, who: Who, unit: str | None = None) -> dict[str, Any]:
-    """The join page, the request address, and where the QR code comes from."""
-    t = who.t
-    target = services.join_link(deps.uow(), who.company_id, unit=unit)
-    base = deps.public_base_url.rstrip("/")
-    url = f"{base}/join/{target.customer_slug}" + (f"/{target.unit_slug}" if target.unit_slug else "")
-    address = f"request+{target.request_slug}@{deps.mail_domain}"
-    lines = [t("Suppliers can ask {customer} to connect on this page: {url}", customer=b.escape(target.display_name),
-               url=f"<{url}>"),
-             t("Or by writing to {address}.", address=b.escape(address)),
-             t("For a QR code to print, run: {command}", command=f"`tautan link {b.escape(target.name)}`")]
-    return b.message(b.escape(url), [b.section(line) for line in lines])
 
 
-def profile_view(t: Translator, profile: services.ProfileView) -> dict[str, Any]:
-    def text(block_id: str, label: str, initial: str | None, *, multiline: bool = False, hint: str | None = None,
-             max_length: int = 320) -> dict[str, Any]:
-        element = b.text_input(VALUE, multiline=multiline, max_length=max_length)
-        if initial:
-            element["initial_value"] = initial
-        return b.input_block(block_id, label, element, optional=True, hint=hint)
-
-    listed = b.option(t("List us in the supplier directory"), "listed")
-    checkbox = b.checkboxes(VALUE, [listed], initial=[listed] if profile.listed else ())
-    instructions = profile.texts.get("instructions", {})
-    blocks = [
-        b.input_block("listed", t("Directory"), checkbox, optional=True),
-        text("peppol_id", t("PEPPOL participant id"), profile.peppol_id,
-             hint=t("scheme:value, for example 0195:SGUEN201912345A")),
-        text("invoice_email", t("Address for invoices"), profile.invoice_email),
-        text("portal_url", t("Supplier portal (https://…)"), profile.portal_url),
-        text("contact", t("Contact for suppliers (email)"), profile.contact),
-        text("instructions_en", t("Instructions in English"), instructions.get("en"), multiline=True,
-             max_length=services.MAX_MESSAGE_LENGTH),
-        text("instructions_id", t("Instructions in Indonesian"), instructions.get("id"), multiline=True,
-             max_length=services.MAX_MESSAGE_LENGTH),
-    ]
-    return b.modal(CALLBACK_ID, t("Supplier onboarding"), blocks, submit=t("Save"), close=t("Cancel"))
 
 
-def open_profile(deps: Deps, who: Who, client: WebClient, *, trigger_id: str) -> None:
-    who.require_admin()
-    profile = services.customer_profile(deps.uow(), who.company_id)
-    client.views_open(trigger_id=trigger_id, view=profile_view(who.t, profile))
 
 
 def read_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +63,7 @@ def save(deps: Deps, who: Who, form: dict[str, Any]) -> dict[str, str]:
 def register(app: App, deps: Deps) -> None:
     """The profile form's submission; opening it is ``/connect profile`` (bot/commands.py)."""
 
-    @app.view(CALLBACK_ID)
+    @app.view(m.PROFILE_CALLBACK_ID)
     def submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         who: Who = context["who"]
         try:
@@ -120,20 +78,3 @@ def register(app: App, deps: Deps) -> None:
             ack()
 
 
-def identity_blocks(t: Translator, identity: services.IdentityView) -> list[dict[str, Any]]:
-    """A supplier's identity for /connect show and App Home: legal name, tax id, PEPPOL id,
-    verified domain, and a warning when another company holds the same ids."""
-    parts = []
-    if identity.legal_name:
-        parts.append(t("Legal name: {name}", name=b.escape(identity.legal_name)))
-    if identity.tax_id:
-        parts.append(t("Tax id: {id} ({country})", id=b.escape(identity.tax_id), country=identity.country or "?"))
-    if identity.peppol_id:
-        parts.append(t("PEPPOL: {id}", id=b.escape(identity.peppol_id)))
-    parts.append(t("Verified domain: {domain}", domain=b.escape(identity.verified_domain))
-                 if identity.verified_domain else t("No verified domain"))
-    blocks = [b.context(" · ".join(parts))]
-    if identity.duplicate_of:
-        blocks.append(b.context(t(":warning: Possible duplicate: its tax or PEPPOL id is also held by {company}.",
-                                  company=f"*{b.escape(identity.duplicate_of)}*")))
-    return blocks

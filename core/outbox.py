@@ -161,3 +161,34 @@ def record_failure(uow: UnitOfWork, *, outbox_id: int, error: str, permanent: bo
     if gave_up:
         log.warning("outbox %s: gave up: %s", outbox_id, error)
     return gave_up
+
+
+def retry_at(uow: UnitOfWork, outbox_id: int, at: dt.datetime, *, error: str) -> bool:
+    """Put a row back until ``at`` (a rate limit's Retry-After), instead of the outbox's longer
+    backoff. Returns True when the row has been failing for too long and is given up on."""
+    with uow:
+        row = uow.session.get(Outbox, outbox_id, with_for_update=True)
+        if row is None:
+            return False
+        now = uow.now()
+        row.last_error = error
+        row.lease_until = None
+        give_up = now - row.created_at >= GIVE_UP_AFTER
+        if give_up:
+            row.status = OutboxStatus.FAILED
+        else:
+            row.status = OutboxStatus.PENDING
+            row.next_attempt_at = max(at, now)
+        uow.commit()
+    return give_up
+
+
+def remember_sent(uow: UnitOfWork, outbox_id: int, recipients: list[str]) -> None:
+    """Keep, in the row's payload, who has already been told (``sent_to``): a row that goes to
+    several places and is retried never tells one of them twice."""
+    with uow:
+        row = uow.session.get(Outbox, outbox_id, with_for_update=True)
+        if row is not None:
+            uow.session.execute(update(Outbox).where(Outbox.id == outbox_id).values(
+                payload={**(row.payload or {}), "sent_to": recipients}))
+        uow.commit()

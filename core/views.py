@@ -88,6 +88,56 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class UnitView:
+    """A unit of a customer company, as a menu offers it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    """One line of recent activity: one change, which may cover several document types."""
+
+    kind: str
+    partner: str | None
+    types: tuple[str, ...]
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """A customer company and its units at a glance: counts by status and the recent activity."""
+
+    company_id: int
+    company: str
+    units: tuple[str, ...]
+    counts: Mapping[str, int]
+    activity: tuple[ActivityView, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """What one change worth telling the customer's team is about, read from its events."""
+
+    kind: str
+    company_id: int
+    supplier: str
+    email: str | None
+    unit: str | None
+    types: tuple[str, ...]
+    reason: str | None
+    invitation_id: int | None
+    connections: tuple[tuple[int, str], ...] = ()  # (connection id, document type) for requests
+    similar_to: str | None = None  # a request: an existing company of that name the requester is not of
+    duplicate_of: str | None = None  # the supplier's tax or PEPPOL id is another company's
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: tuple[T, ...]
     total: int

@@ -70,7 +70,7 @@ class JoinPages(InvitationPages):
         request.state.route = "join_page"
         target = await self.run(services.join_target, customer_slug=request.path_params["customer"][:80],
                                 unit_slug=(request.path_params.get("unit") or "")[:80] or None)
-        request.state.invitation_lang = target.locale
+        request.state.fallback_lang = target.locale
         t = self.translator(request)
         key = f"join{target.id}"
         values = {"supplier_name": "", "email": "", "contact": "", "tax_id": "", "peppol_id": "",
@@ -168,7 +168,7 @@ class JoinPages(InvitationPages):
             raise Refused(410, N_("This link has expired"),
                           N_("Please fill in the form on the join page again to get a new link."))
         customer = await self.run(services.get_company, ref=customer_id)
-        request.state.invitation_lang = customer.locale
+        request.state.fallback_lang = customer.locale
         t = self.translator(request)
         key = f"j{customer_id}"
         context = dict(customer=customer.display_name, email=email, supplier_name=supplier_name,

@@ -430,7 +430,10 @@ class InvitationPages:
         invitation_lang = getattr(request.state, "invitation_lang", None)
         if invitation_lang in SUPPORTED_LOCALES:
             return str(invitation_lang)
-        return browser_locale(request) or normalize_locale(self.container.settings.default_locale)
+        # A page no invitation speaks for (a customer's join page): the browser, then the customer's.
+        fallback = getattr(request.state, "fallback_lang", None)
+        return browser_locale(request) or (str(fallback) if fallback in SUPPORTED_LOCALES else
+                                           normalize_locale(self.container.settings.default_locale))
 
     def render(self, request: Request, t: Translator, template: str, *, link: Link | None, route: str | None,
                status: int = 200, csrf_for: int | str | None = None, **context: Any) -> Response:

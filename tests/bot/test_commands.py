@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import select
 
 from tautan.bot import blocks as b
-from tautan.bot.store import SlackStore
+from tautan.slack_store import SlackStore
 from tautan.core import services
 from tautan.core.i18n import translator
 from tautan.core.model import Connection, DocumentType, Event, Invitation, Role
 from tautan.core.views import ConnectionView, InvitationView
-from tests.support.slack import iter_blocks_text
+from tests.support.slack import MANY_WORKSPACES, install, iter_blocks_text
 
 ADMIN, MEMBER = "U1", "U2"
 
@@ -34,6 +34,15 @@ def ask(slack, text: str, *, user: str = ADMIN, team: str = "T1", channel: str =
     response = slack.command(text, user=user, team=team, channel=channel)
     assert response.status_code == 200 and response.text == ""
     return slack.fake.wait_for(path, before + 1)[before]
+
+
+def opened(slack, text: str, *, user: str = ADMIN, team: str = "T1") -> dict[str, Any]:  # noqa: ANN001
+    """Type ``/connect <text>`` that shows something in a modal; the modal, as a message (title, blocks)."""
+    before = len(slack.fake.called("views.open"))
+    assert slack.command(text, user=user, team=team).status_code == 200
+    view = slack.fake.wait_for("views.open", before + 1)[before]["view"]
+    assert view["type"] == "modal" and len(view["title"]["text"]) <= 24
+    return {"text": view["title"]["text"], "blocks": view["blocks"]}
 
 
 def actions_payload(action: dict[str, Any], *, user: str = ADMIN, team: str = "T1", **extra: Any) -> dict[str, Any]:
@@ -56,6 +65,27 @@ def press(slack, action: dict[str, Any], *, user: str = ADMIN, team: str = "T1")
     return slack.fake.wait_for(path, before + 1)[before]
 
 
+def confirm_in_form(slack, action: dict[str, Any], names: str, *, reason: str | None = None,  # noqa: ANN001
+                    user: str = ADMIN, team: str = "T1") -> dict[str, Any]:
+    """Choose in a row menu, see the confirmation form name the partner, submit it (with a reason);
+    returns the answer that then comes through the list's response_url."""
+    path = f"webhook/actions/{team}/{user}"
+    before, opened = len(slack.fake.called(path)), len(slack.fake.called("views.open"))
+    response = slack.interact(actions_payload(action, user=user, team=team, response_url=f"{slack.fake.url}/{path}"))
+    assert response.status_code == 200
+    view = slack.fake.wait_for("views.open", opened + 1)[opened]["view"]
+    assert names in text_of({"blocks": view["blocks"]})
+    values = {"reason": {"value": {"type": "plain_text_input", "value": reason}}} if reason else {}
+    payload = {"type": "view_submission", "team": {"id": team, "domain": "example"},
+               "user": {"id": user, "username": "someone", "team_id": team}, "api_app_id": "A1", "token": "legacy",
+               "trigger_id": "111.222.valid",
+               "view": {"id": "V2", "team_id": team, "type": "modal", "callback_id": view["callback_id"],
+                        "blocks": [], "private_metadata": view["private_metadata"], "state": {"values": values},
+                        "hash": "1.a"}, "response_urls": []}
+    assert slack.interact(payload).status_code == 200
+    return slack.fake.wait_for(path, before + 1)[before]
+
+
 def button(action_id: str, value: str) -> dict[str, Any]:
     return {"type": "button", "action_id": action_id, "block_id": "b", "value": value,
             "text": {"type": "plain_text", "text": "x"}}
@@ -66,7 +96,7 @@ def menu(value: str) -> dict[str, Any]:
             "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value}}
 
 
-def form(emails: str = "", *, name: str | None = None, types: tuple[str, ...] = ("invoice",), lang: str = "en",
+def form(emails: str = "", *, name: str | None = None, types: tuple[str, ...] = ("invoice",), lang: str = "auto",
          unit: int | None = None, message: str | None = None) -> dict[str, Any]:
     def selected(value: str) -> dict[str, Any]:
         return {"value": value, "text": {"type": "plain_text", "text": value}}
@@ -223,7 +253,7 @@ def test_connect_alone_or_invite_opens_the_invite_modal(slack) -> None:  # noqa:
     assert by_id["emails"]["element"]["multiline"] is True and not by_id["emails"]["optional"]
     assert [o["value"] for o in by_id["types"]["element"]["options"]] == ["catalog", "order", "invoice"]
     assert [o["value"] for o in by_id["types"]["element"]["initial_options"]] == ["invoice"]
-    assert by_id["lang"]["element"]["initial_option"]["value"] == "en"
+    assert by_id["lang"]["element"]["initial_option"]["value"] == "auto", "automatic (from the address) is the default"
     assert by_id["unit"]["optional"] and by_id["unit"]["element"]["options"][0]["value"] == str(unit.id)
     assert by_id["message"]["element"]["max_length"] == 2000 and by_id["message"]["optional"]
     assert json.loads(view["private_metadata"]) == {"lang": "en"}
@@ -235,7 +265,7 @@ def test_connect_alone_or_invite_opens_the_invite_modal(slack) -> None:  # noqa:
     types = next(block for block in indonesian["blocks"] if block["block_id"] == "types")
     assert [o["text"]["text"] for o in types["element"]["options"]] == ["katalog", "pesanan", "faktur"]
     assert next(block for block in indonesian["blocks"]
-                if block["block_id"] == "lang")["element"]["initial_option"]["value"] == "id"
+                if block["block_id"] == "lang")["element"]["initial_option"]["value"] == "auto"
 
 
 def test_a_valid_form_invites_each_address_and_sends_a_summary(slack) -> None:  # noqa: ANN001
@@ -369,17 +399,23 @@ def test_row_menu_resends_cancels_disconnects_and_shows_history(slack) -> None: 
     assert resent["replace_original"] is False
     assert any(e.kind == "resent" and e.invitation_id == ana.id for e in rows(slack, Event))
 
-    cancelled = press(slack, menu(f"cancel:{ana.id}"))
+    cancelled = confirm_in_form(slack, menu(f"cancel:{ana.id}"), "PT Maju (ana@pt-maju.co.id)")
     assert cancelled["text"] == f"Invitation {ana.id} to PT Maju is cancelled."
     assert invitation_status(slack, ana.id) == "cancelled"
     again = press(slack, menu(f"cancel:{ana.id}"))
     assert again["text"] == "This invitation is already closed: cancelled."
 
-    gone = press(slack, menu(f"disconnect:{bob.id}"))
+    gone = confirm_in_form(slack, menu(f"disconnect:{bob.id}"), "Disconnect *Bob Trading* for invoice?",
+                           reason="Kontrak berakhir")
     assert gone["text"] == "Bob Trading and Example Workspace are no longer connected for invoice."
     assert status_of(slack, bob.id) == "disconnected"
+    (ended,) = [e for e in rows(slack, Event) if e.kind == "disconnected"]
+    assert ended.details["reason"] == "Kontrak berakhir"
 
-    history = press(slack, menu(f"history:{bob.id}"))
+    before = len(slack.fake.called("views.open"))
+    assert slack.interact(actions_payload(menu(f"history:{bob.id}"))).status_code == 200
+    history = slack.fake.wait_for("views.open", before + 1)[before]["view"]
+    assert history["title"]["text"] == "History"
     shown = text_of(history)
     assert "History:" in shown
     assert "invited (invoice) · by <@U1> via Slack" in shown
@@ -396,8 +432,8 @@ def test_requests_are_approved_or_denied_once(slack) -> None:  # noqa: ANN001
     listing = ask(slack, "requests")
     assert "Supplier requests waiting for an answer: 2" in text_of(listing)
     assert "*PT Satu* asks to connect for invoice." in text_of(listing)
-    assert set(action_values(listing)) == {("request_approve", str(first.id)), ("request_deny", str(first.id)),
-                                           ("request_approve", str(second.id)), ("request_deny", str(second.id))}
+    assert set(action_values(listing)) == {(action, str(c.id)) for c in (first, second)
+                                           for action in ("request_approve", "request_deny", "request_deny_reason")}
     assert action_values(ask(slack, "requests", user=MEMBER)) == []  # members see, admins answer
 
     approved = press(slack, button("request_approve", str(first.id)))
@@ -452,8 +488,8 @@ def test_buttons_on_the_app_home_answer_without_a_response_url(slack) -> None:  
     assert status_of(slack, request.id) == "rejected"
     history = actions_payload(menu(f"history:{request.id}"), **home)
     assert slack.interact(history).status_code == 200
-    direct = slack.fake.wait_for("chat.postMessage")[0]
-    assert direct["channel"] == ADMIN and "denied (invoice) · by <@U1> via Slack" in text_of(direct)
+    (shown,) = slack.fake.wait_for("views.open")
+    assert "denied (invoice) · by <@U1> via Slack" in text_of(shown["view"])
 
 
 def test_a_long_summary_stays_short() -> None:
@@ -481,7 +517,7 @@ def test_show_an_invitation_or_a_partner_with_history(slack) -> None:  # noqa: A
     workspace = bind(slack)
     view = invite(slack, workspace.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju Jaya",
                   types=("order", "invoice"), message="Salam <@U999> & <https://evil.example|klik>")
-    shown = ask(slack, f"show {view.id}")
+    shown = opened(slack, f"show {view.id}")
     text = text_of(shown)
     assert f"Invitation {view.id} from Example Workspace to PT Maju Jaya &lt;ana@pt-maju.co.id&gt;" in text
     assert "Document types: order and invoice" in text and "Status: waiting for an answer" in text
@@ -491,13 +527,13 @@ def test_show_an_invitation_or_a_partner_with_history(slack) -> None:  # noqa: A
     assert "invited (order) · by <@U1> via Slack" in text and "invited (invoice)" in text
     assert len(shown["blocks"]) <= 50
 
-    partner = text_of(ask(slack, "show maju"))
+    partner = text_of(opened(slack, "show maju"))
     assert "PT Maju Jaya" in partner and "History:" in partner and "order: invited" in partner
     assert "No connections match." in text_of(ask(slack, "show nothing like this"))
     invite(slack, workspace.company_id, "info@maju-makmur.com", supplier_name="PT Maju Makmur")
     several = ask(slack, "show maju")
     assert "Several partners match maju: PT Maju Jaya and PT Maju Makmur." in text_of(several)
-    assert "PT Maju Makmur" in text_of(ask(slack, "show pt maju makmur"))
+    assert "PT Maju Makmur" in text_of(opened(slack, "show pt maju makmur"))
 
 
 # --- channel, language, admins --------------------------------------------------------------------
@@ -558,7 +594,11 @@ def test_an_indonesian_user_reads_indonesian(slack) -> None:  # noqa: ANN001
     assert ask(slack, "show 4242", user=MEMBER)["text"] == "Tidak ada undangan dengan ID 4242."
 
 
-def test_a_second_workspace_neither_sees_nor_touches_the_first_ones_data(slack) -> None:  # noqa: ANN001
+def test_a_second_workspace_neither_sees_nor_touches_the_first_ones_data(make_slack) -> None:  # noqa: ANN001
+    slack = make_slack(**MANY_WORKSPACES)
+    install(slack, "T1")
+    install(slack, "T2")
+    slack.fake.users["U7"] = {"team_id": "T2"}
     one = bind(slack, "T1", ADMIN)
     view = invite(slack, one.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     link = connected(slack, one.company_id, "bob@example.com", supplier_name="Bob Trading")
@@ -597,14 +637,14 @@ def test_a_supplier_named_channel_pings_nobody(slack) -> None:  # noqa: ANN001
     assert "Invited: 1" in text_of(summary)
     listing = ask(slack, "list")
     assert "*&lt;!channel&gt;*" in text_of(listing)
-    ask(slack, "show channel")
+    opened(slack, "show channel")
     view = rows(slack, Invitation)[0]
-    ask(slack, f"show {view.id}")
+    opened(slack, f"show {view.id}")
     (request,) = supplier_request(slack, workspace.company_id, "<!everyone> <@U1>")
     ask(slack, "requests")
     press(slack, button("request_approve", str(request.id)))
     seen = [json.dumps(params) for path, params, _ in slack.fake.calls
-            if path.startswith("webhook/") or path == "chat.postMessage"]
+            if path.startswith("webhook/") or path in ("chat.postMessage", "views.open")]
     assert len(seen) >= 6
     for text in seen:
         assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text

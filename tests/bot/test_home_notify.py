@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tautan.bot.notify import SlackNotifier
-from tautan.bot.store import SlackStore, Workspace
+from tautan.slack_store import SlackStore, Workspace
 from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import translator
 from tautan.core.model import Outbox, OutboxStatus, Role
-from tests.support.slack import iter_blocks_text
+from tests.support.slack import MANY_WORKSPACES, install, iter_blocks_text
 
 
 class ShiftClock:
@@ -42,6 +41,19 @@ def env(slack):  # noqa: ANN001, ANN201
     slack.container.clock = slack.clock
     slack.store = SlackStore(slack.container.engine)
     slack.fake.users["U3"] = {"locale": "id-ID"}
+    return slack
+
+
+@pytest.fixture
+def many(make_slack):  # noqa: ANN001, ANN201
+    """As ``env``, for many workspaces (OAuth): T1 and T2 installed; U5 is a member of T2."""
+    slack = make_slack(**MANY_WORKSPACES)
+    install(slack, "T1")
+    install(slack, "T2")
+    slack.fake.users["U5"] = {"team_id": "T2"}
+    slack.clock = ShiftClock()
+    slack.container.clock = slack.clock
+    slack.store = SlackStore(slack.container.engine)
     return slack
 
 
@@ -73,7 +85,7 @@ def supplier_asks(env, workspace: Workspace, supplier: str, types: list[str], un
 
 
 def notify(env) -> Any:  # noqa: ANN001
-    notifier = SlackNotifier.from_container(env.container)
+    notifier = env.container.slack_notifier()
     assert notifier is not None
     return notifier.run()
 
@@ -93,6 +105,11 @@ def texts(blocks: list[dict[str, Any]]) -> str:
 
 def elements(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def admin_elements(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The buttons that act on connections (the one-time language choice is everyone's)."""
+    return [e for e in elements(blocks) if e["action_id"] != "set_language"]
 
 
 def open_home(env, *, team: str = "T1", user: str = "U1") -> dict[str, Any]:  # noqa: ANN001
@@ -135,7 +152,8 @@ def click(env, action_id: str, value: str, *, team: str = "T1", user: str = "U1"
 
 # --- App Home ---------------------------------------------------------------------------------
 
-def test_the_home_tab_shows_the_companys_counts_requests_and_activity(env) -> None:  # noqa: ANN001
+def test_the_home_tab_shows_the_companys_counts_requests_and_activity(many) -> None:  # noqa: ANN001
+    env = many
     one = bind(env, "T1", "PT Satu")
     services.create_company(uow(env), name="Gudang Jakarta", parent=one.company_id, actor="cli:test", via="cli")
     maju = invite(env, one, "ana@pt-maju.co.id", "PT Maju", ["catalog", "order"])
@@ -189,7 +207,7 @@ def test_only_admins_get_the_buttons(env) -> None:  # noqa: ANN001
     one = bind(env, "T1", "PT Satu")
     supplier_asks(env, one, "CV Baru", ["invoice"])
     view = open_home(env, user="U2")
-    assert elements(view["blocks"]) == []
+    assert admin_elements(view["blocks"]) == []
     assert "Only admins can invite suppliers and answer requests." in texts(view["blocks"])
     assert "CV Baru" in texts(view["blocks"])
 
@@ -218,7 +236,7 @@ def test_a_non_admin_pressing_an_old_invite_button_gets_the_current_home(env) ->
     bind(env, "T1", "PT Satu")
     click(env, "open_invite", "home", user="U2", home=True)
     (published,) = env.fake.wait_for("views.publish")
-    assert published["user_id"] == "U2" and elements(published["view"]["blocks"]) == []
+    assert published["user_id"] == "U2" and admin_elements(published["view"]["blocks"]) == []
     assert env.fake.called("views.open") == []
 
 
@@ -268,7 +286,8 @@ def test_decline_bounce_and_request_notices(env) -> None:  # noqa: ANN001
     assert request_post["text"] == "*CV Baru* asks to connect for catalog."
     assert "Unit: Gudang Jakarta" in texts(request_post["blocks"])
     assert [(e["action_id"], e["value"]) for e in elements(request_post["blocks"])] == [
-        ("request_approve", str(request.id)), ("request_deny", str(request.id))]
+        ("request_approve", str(request.id)), ("request_deny", str(request.id)),
+        ("request_deny_reason", str(request.id))]
 
 
 def test_expiry_and_renewal_notices_offer_to_send_again(env) -> None:  # noqa: ANN001
@@ -337,24 +356,49 @@ def test_a_server_error_is_retried_with_backoff(env) -> None:  # noqa: ANN001
     assert [r.status for r in slack_rows(env)] == [OutboxStatus.SENT]
 
 
-def test_a_channel_slack_refuses_fails_the_notice_for_good(env, monkeypatch) -> None:  # noqa: ANN001
+def test_a_channel_slack_refuses_keeps_the_notice_and_tells_the_admins_once(env) -> None:  # noqa: ANN001
     one = bind(env, "T1", "PT Satu", channel="CGONE")
+    env.store.save_user(one.id, "U7", granted_admin=True, granted_by="U1")
     supplier_asks(env, one, "CV Baru", ["order"])
-    answer = env.fake.answer
-
-    def archived(path: str, params: dict[str, Any], headers: dict[str, str]):  # noqa: ANN202
-        if path == "chat.postMessage":
-            env.fake.calls.append((path, params, headers))
-            return 200, {"ok": False, "error": "is_archived"}, {}
-        return answer(path, params, headers)
-
-    monkeypatch.setattr(env.fake, "answer", archived)
+    env.fake.fail_with["chat.postMessage"] = "is_archived"
     report = notify(env)
-    assert (report.sent, report.failed) == (0, 1)
+    assert (report.sent, report.failed, report.retrying) == (0, 0, 1)
     (row,) = slack_rows(env)
-    assert row.status == OutboxStatus.FAILED and "is_archived" in row.last_error
-    env.clock.advance(hours=1)
-    assert notify(env).claimed == 0
+    assert row.status == OutboxStatus.PENDING and "is_archived" in row.last_error
+    told = [p for p in posts(env) if p["channel"] in ("U1", "U7")]
+    assert sorted(p["channel"] for p in told) == ["U1", "U7"]
+    assert "<#CGONE>" in told[0]["text"] and "is_archived" in told[0]["text"]
+    assert any(e["action_id"] == "choose_channel" for e in elements(told[0]["blocks"]))
+    assert env.store.workspace("T1").channel_error == "is_archived"  # type: ignore[union-attr]
+
+    env.clock.advance(minutes=20)  # still broken: tried again, nobody is told twice
+    assert notify(env).retrying == 1
+    assert len([p for p in posts(env) if p["channel"] in ("U1", "U7")]) == 2
+
+    home = open_home(env)
+    shown = texts(home["blocks"])
+    assert "cannot be posted in <#CGONE>" in shown
+    assert any(e.get("action_id") == "choose_channel" for b in home["blocks"]
+               for e in [b.get("accessory") or {}])
+
+    # An admin chooses another channel from the button: the notice kept goes there.
+    del env.fake.fail_with["chat.postMessage"]
+    click(env, "choose_channel", "choose", home=True)
+    (opened,) = env.fake.wait_for("views.open")
+    assert opened["view"]["callback_id"] == "choose_channel"
+    answer = env.interact({
+        "type": "view_submission", "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U1", "username": "someone", "team_id": "T1"}, "api_app_id": "A1", "token": "legacy",
+        "trigger_id": "111.222.valid", "view": {
+            "id": "V2", "team_id": "T1", "type": "modal", "callback_id": "choose_channel", "blocks": [],
+            "private_metadata": "", "hash": "1.a", "state": {"values": {"channel": {"value": {
+                "type": "conversations_select", "selected_conversation": "CNEW"}}}}}})
+    assert answer.status_code == 200
+    workspace = env.store.workspace("T1")
+    assert workspace is not None and (workspace.channel_id, workspace.channel_error) == ("CNEW", None)
+    env.clock.advance(minutes=20)
+    assert notify(env).sent == 1
+    assert [p["channel"] for p in posts(env)][-1] == "CNEW"
 
 
 def test_without_a_channel_no_notice_is_queued(env) -> None:  # noqa: ANN001
@@ -415,7 +459,8 @@ def test_a_non_admin_cannot_send_again(env) -> None:  # noqa: ANN001
     assert not _resent(env, invitation.id) and env.fake.called("chat.update") == []
 
 
-def test_another_workspace_cannot_send_our_invitation_again(env) -> None:  # noqa: ANN001
+def test_another_workspace_cannot_send_our_invitation_again(many) -> None:  # noqa: ANN001
+    env = many
     one = bind(env, "T1", "PT Satu")
     bind(env, "T2", "PT Dua", channel="C99", installer="U5")
     invitation, blocks = _bounced(env, one)

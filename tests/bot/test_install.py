@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tautan.bot.store import INSTALLATIONS, SlackStore, metadata
+from tautan.slack_store import INSTALLATIONS, SlackStore, metadata
 
 CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,7 +141,7 @@ def _container(**settings: object):  # noqa: ANN202
 def test_socket_mode_is_not_started_without_an_app_token(monkeypatch) -> None:  # noqa: ANN001
     import slack_bolt.adapter.socket_mode as socket_mode
 
-    from tautan.bot.socket_mode import start_socket_mode
+    from tautan.wiring import start_socket_mode
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("Socket Mode must not start")
@@ -156,7 +156,7 @@ def test_socket_mode_is_not_started_without_an_app_token(monkeypatch) -> None:  
 def test_socket_mode_connects_in_the_background_with_the_app_token(monkeypatch) -> None:  # noqa: ANN001
     import slack_bolt.adapter.socket_mode as socket_mode
 
-    from tautan.bot.socket_mode import start_socket_mode
+    from tautan.wiring import start_socket_mode
 
     made: list[tuple[object, str]] = []
 
@@ -191,3 +191,33 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
     assert "home_tab_enabled: true" in text
     urls = re.findall(r"(?:url|request_url): (\S+)", text)
     assert urls and all(u == "https://tautan.example.com/slack/events" for u in urls)
+
+
+# What each Web API method the bot calls needs (api.slack.com/methods). A method missing here fails
+# the test below: add it with its scopes, and the scopes to the manifest and SCOPES.
+METHOD_SCOPES = {
+    "auth_test": set(), "views_open": set(), "views_push": set(), "views_update": set(), "views_publish": set(),
+    "chat_postMessage": {"chat:write"}, "chat_update": {"chat:write"}, "chat_postEphemeral": {"chat:write"},
+    "users_info": {"users:read"}, "team_info": {"team:read"},
+    "conversations_info": {"channels:read", "groups:read"}, "files_upload_v2": {"files:write"},
+}
+# Asked for without a method: slash commands, and posting in a public channel the bot was not added to.
+WITHOUT_A_METHOD = {"commands", "chat:write.public"}
+
+
+def test_the_manifest_scopes_are_those_of_the_methods_the_code_calls() -> None:
+    from tautan.bot.app import SCOPES
+
+    called = set()
+    for source in (ROOT / "bot").glob("*.py"):
+        called |= set(re.findall(r"\.((?:auth|views|chat|users|team|conversations|files|apps|reactions|pins|im)"
+                                 r"_[A-Za-z0-9_]+)\(", source.read_text(encoding="utf-8")))
+    unknown = called - METHOD_SCOPES.keys()
+    assert not unknown, f"say which scopes these need: {unknown}"
+    needed = set().union(*(METHOD_SCOPES[m] for m in called)) | WITHOUT_A_METHOD
+    assert set(SCOPES) == needed
+    text = (ROOT / "slack" / "manifest.yml").read_text(encoding="utf-8")
+    assert "im:write" not in text
+    assert re.search(r"^    messages_tab_enabled: true$", text, re.M)
+    assert re.search(r"^    messages_tab_read_only_enabled: true$", text, re.M)
+    assert "admin" in re.search(r"usage_hint: (.*)", text).group(1)  # type: ignore[union-attr]

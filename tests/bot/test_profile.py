@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tautan.bot.store import SlackStore
+from tautan.slack_store import SlackStore
 from tautan.core import services
 from tautan.core.model import Role
 from tests.support.slack import iter_blocks_text
@@ -15,6 +15,14 @@ ADMIN = "U1"
 
 def text_of(post: dict[str, Any]) -> str:
     return "\n".join([post.get("text") or "", *iter_blocks_text(post.get("blocks") or [])])
+
+
+def shown_in_modal(slack, text: str, *, user: str = ADMIN) -> str:  # noqa: ANN001
+    """/connect show opens a modal: the text of the view it opened."""
+    before = len(slack.fake.called("views.open"))
+    assert slack.command(text, user=user, team="T1", channel="C1").status_code == 200
+    view = slack.fake.wait_for("views.open", before + 1)[before]["view"]
+    return "\n".join(iter_blocks_text(view.get("blocks") or []))
 
 
 def ask(slack, text: str, *, user: str = ADMIN) -> dict[str, Any]:  # noqa: ANN001
@@ -96,6 +104,6 @@ def test_show_has_the_suppliers_identity_and_a_duplicate_warning(slack) -> None:
                                  supplier_name="PT Maju", actor="slack:T1/U1", via="slack")
     services.set_supplier_identity(uow(), supplier="PT Maju", legal_name="PT Maju Tbk", tax_id="01.300.066.6-091.000",
                                    actor="email:ana@pt-maju.co.id", via="link")
-    for shown in (text_of(ask(slack, f"show {invitation.id}")), text_of(ask(slack, "show maju"))):
+    for shown in (shown_in_modal(slack, f"show {invitation.id}"), shown_in_modal(slack, "show maju")):
         assert "Legal name: PT Maju Tbk" in shown and "01.300.066.6-091.000" in shown
         assert "Possible duplicate" in shown and "*CV Kembar*" in shown

@@ -3,8 +3,9 @@ in both languages (a reconnect is a request, with its Approve/Deny buttons, as b
 
 from __future__ import annotations
 
-from tautan.bot.notify import Notice, notice_message
+from tautan.bot.notify import notice_message
 from tautan.core.i18n import translator
+from tautan.core.views import NoticeView as Notice
 
 
 def notice(kind: str) -> Notice:

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from tautan.bot.notify import load_notice, notice_message
+from tautan.bot.notify import notice_message
 from tautan.core import services
 from tautan.core.i18n import translator
 from tautan.core.model import Company, Event, Inbox
+from tautan.core.queries import notice as load_notice
 from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import SmtpTransport
 from tautan.web import create_app

@@ -20,10 +20,43 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+def block_kit_errors(path: str, params: Any) -> list[str]:
+    """What slack_sdk's Block Kit and view models find wrong with a payload (their limits
+    included): Slack itself would refuse it with ``invalid_blocks``."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    if not isinstance(params, dict):
+        return []
+    errors: list[str] = []
+    try:
+        view = params.get("view")
+        if isinstance(view, dict):
+            View(**view).validate_json()
+        blocks = params.get("blocks")
+        if isinstance(blocks, list):
+            if len(blocks) > 50:
+                errors.append(f"{path}: {len(blocks)} blocks in a message (at most 50)")
+            for block in blocks:
+                parsed = Block.parse(block)
+                if parsed is None:
+                    errors.append(f"{path}: unknown block {block!r:.200}")
+                else:
+                    parsed.validate_json()
+    except (SlackObjectFormationError, TypeError, KeyError, ValueError) as error:
+        errors.append(f"{path}: {error}")
+    return errors
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}  # conversations.info answers, by channel id
+        self.invalid: list[str] = []  # payloads slack_sdk's models refuse; the fixture fails the test
+        self.socket_url: str | None = None  # what apps.connections.open hands out (a FakeSocketMode)
+        self.fail_with: dict[str, str] = {}  # method -> Slack error code it answers (ok: false) until cleared
         self.rate_limit_next: dict[str, int] = {}
         self.fail_next: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -36,7 +69,9 @@ class FakeSlack:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8") if length else ""
-                if "json" in (self.headers.get("Content-Type") or ""):
+                if self.path.lstrip("/").startswith("upload/"):  # a file's bytes (files.uploadV2's second step)
+                    params: dict[str, Any] = {"raw": raw}
+                elif "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(raw or "{}")
                 else:
                     params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
@@ -73,6 +108,12 @@ class FakeSlack:
             if self.fail_next.get(path, 0) > 0:
                 self.fail_next[path] -= 1
                 return 500, {"ok": False, "error": "internal_error"}, {}
+            problems = block_kit_errors(path, params)
+            if problems:
+                self.invalid += problems
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": problems}, {}
+            if path in self.fail_with:
+                return 200, {"ok": False, "error": self.fail_with[path]}, {}
         if path.startswith("webhook/"):
             return 200, "ok", {}
         if path == "auth.test":
@@ -80,9 +121,26 @@ class FakeSlack:
                          "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "is_enterprise_install": False}, {}
         if path == "users.info":
             user = self.users.get(params.get("user", ""), {})
-            return 200, {"ok": True, "user": {"id": params.get("user"), "locale": user.get("locale", "en-US"),
-                                              "is_admin": user.get("is_admin", False),
-                                              "is_owner": user.get("is_owner", False), "tz": "Asia/Jakarta"}}, {}
+            # A member of T1 unless the test says otherwise (team_id, is_restricted, is_stranger, ...).
+            return 200, {"ok": True, "user": {"id": params.get("user"), "team_id": "T1", "locale": "en-US",
+                                              "is_admin": False, "is_owner": False, "tz": "Asia/Jakarta",
+                                              **user}}, {}
+        if path == "apps.connections.open":
+            if self.socket_url is None:
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+            return 200, {"ok": True, "url": self.socket_url}, {}
+        if path == "files.getUploadURLExternal":
+            file_id = f"F{len(self.calls)}"
+            return 200, {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}, {}
+        if path.startswith("upload/"):
+            return 200, "OK", {}
+        if path == "files.completeUploadExternal":
+            files = json.loads(params.get("files") or "[]") if isinstance(params.get("files"), str) else []
+            return 200, {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}, {}
+        if path == "conversations.info":
+            channel = {"id": params.get("channel"), "is_channel": True, "is_ext_shared": False,
+                       **self.channels.get(params.get("channel", ""), {})}
+            return 200, {"ok": True, "channel": channel}, {}
         if path == "team.info":
             return 200, {"ok": True, "team": {"id": "T?", "name": "Example Workspace"}}, {}
         if path == "oauth.v2.access":
@@ -118,8 +176,15 @@ class FakeSlack:
             self.calls.clear()
 
     def close(self) -> None:
+        """Stop the server; then fail (the test, from its fixture) on any invalid payload received."""
         self.server.shutdown()
         self.server.server_close()
+        self.check()
+
+    def check(self) -> None:
+        """Fail when the code under test sent Slack something its Block Kit models refuse."""
+        if self.invalid:
+            raise AssertionError("invalid Block Kit sent to Slack:\n" + "\n".join(self.invalid))
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -130,12 +195,14 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
 
 
 def command_body(text: str, *, team: str = "T1", user: str = "U1", channel: str = "C1",
-                 response_url: str = "", trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> str:
+                 response_url: str = "", trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
+                 enterprise: str | None = None, org_install: bool = False) -> str:
+    grid = {"enterprise_id": enterprise, "enterprise_name": "Grid"} if enterprise else {}
     return urllib.parse.urlencode({
-        "token": "legacy", "team_id": team, "team_domain": "example", "channel_id": channel,
+        "token": "legacy", "team_id": team, "team_domain": "example", **grid, "channel_id": channel,
         "channel_name": "procurement", "user_id": user, "user_name": "admin", "command": "/connect",
-        "text": text, "api_app_id": "A1", "is_enterprise_install": "false", "response_url": response_url,
-        "trigger_id": trigger_id})
+        "text": text, "api_app_id": "A1", "is_enterprise_install": "true" if org_install else "false",
+        "response_url": response_url, "trigger_id": trigger_id})
 
 
 def payload_body(payload: dict[str, Any]) -> str:
@@ -174,17 +241,37 @@ class SlackClient:
         return self.client.post("/slack/events", content=body.encode(),
                                 headers={"Content-Type": content_type, **signed, **(headers or {})})
 
-    def command(self, text: str, *, user: str = "U1", team: str = "T1", channel: str = "C1", **kwargs: Any) -> Any:
+    def command(self, text: str, *, user: str = "U1", team: str = "T1", channel: str = "C1",
+                enterprise: str | None = None, org_install: bool = False, **kwargs: Any) -> Any:
         response_url = f"{self.fake.url}/webhook/{team}/{user}"
-        return self.post(command_body(text, team=team, user=user, channel=channel, response_url=response_url),
-                         **kwargs)
+        return self.post(command_body(text, team=team, user=user, channel=channel, response_url=response_url,
+                                      enterprise=enterprise, org_install=org_install), **kwargs)
 
     def interact(self, payload: dict[str, Any], **kwargs: Any) -> Any:
         return self.post(payload_body(payload), **kwargs)
 
-    def event(self, event: dict[str, Any], *, team: str = "T1", **kwargs: Any) -> Any:
+    def event(self, event: dict[str, Any], *, team: str = "T1", event_id: str | None = None, **kwargs: Any) -> Any:
         body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000,
+                           "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000,
                            "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
                            "event": event})
         return self.post(body, content_type="application/json", **kwargs)
+
+
+# --- many workspaces: OAuth installs, set up directly in the app's installation store ----------
+
+CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
+MANY_WORKSPACES = {"slack_bot_token": None, "slack_client_id": CLIENT_ID, "slack_client_secret": CLIENT_SECRET}
+
+
+def install(slack: SlackClient, team: str | None, *, enterprise: str | None = None, user: str = "UINST",
+            token: str | None = None) -> str:
+    """Store an installation as the OAuth flow would: of one workspace (``team``), or with
+    ``team=None`` of a whole Enterprise Grid organisation. Returns the bot token."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    token = token or f"xoxb-{team or enterprise}"
+    slack.container.slack_app.installation_store.save(Installation(
+        app_id="A1", enterprise_id=enterprise, team_id=team, bot_token=token, bot_id="BBOT", bot_user_id="UBOT",
+        bot_scopes="commands,chat:write", user_id=user, is_enterprise_install=team is None))
+    return token
