@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from tautan.core.errors import ConcurrentChange
 from tautan.core.model import Inbox, InboxStatus, Outbox
 from tautan.core.uow import UnitOfWork
@@ -38,23 +40,56 @@ class InboxItem:
 def store(uow: UnitOfWork, *, dedup_key: str, message_id: str | None, source: str, mail_from: str,
           rcpt_tos: Sequence[str], raw: bytes) -> Stored:
     """Keep a message. The same message again (same ``dedup_key``) is not stored twice."""
-    try:
-        with uow:
-            existing = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
-            if existing is not None:
-                return Stored(id=existing, duplicate=True)
-            row = Inbox(dedup_key=dedup_key, message_id=message_id, source=source[:200], mail_from=mail_from[:320],
-                        rcpt_tos=list(rcpt_tos), raw=raw, size=len(raw), received_at=uow.now(),
-                        status=InboxStatus.NEW, attempts=0)
-            uow.session.add(row)
-            uow.commit()
-            return Stored(id=row.id, duplicate=False)
-    except ConcurrentChange:  # two deliveries of the same message at once: the other one stored it
-        with uow:
-            existing = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
-        if existing is None:
-            raise
-        return Stored(id=existing, duplicate=True)
+    return store_many(uow, [Incoming(dedup_key=dedup_key, message_id=message_id, source=source,
+                                     mail_from=mail_from, rcpt_tos=tuple(rcpt_tos), raw=raw)])[0]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message to keep, as ``store`` takes it."""
+
+    dedup_key: str
+    message_id: str | None
+    source: str
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+
+
+def store_many(uow: UnitOfWork, messages: Sequence[Incoming]) -> list[Stored]:
+    """Keep several messages in one transaction, one INSERT each with the duplicate check done by
+    the database (``ON CONFLICT DO NOTHING`` on the inbox's unique key, whatever its columns), and
+    one commit for all: when this returns, every one is durable. One result per message, in order."""
+    with uow:
+        now = uow.now()
+        insert = _insert_ignoring_duplicates(uow)
+        results: list[Stored | None] = []
+        for message in messages:
+            new_id = uow.session.execute(insert.values(
+                dedup_key=message.dedup_key, message_id=message.message_id, source=message.source[:200],
+                mail_from=message.mail_from[:320], rcpt_tos=list(message.rcpt_tos), raw=message.raw,
+                size=len(message.raw), received_at=now, status=InboxStatus.NEW, attempts=0)).scalar()
+            results.append(Stored(id=new_id, duplicate=False) if new_id is not None else None)
+        uow.commit()
+        if all(results):
+            return [r for r in results if r is not None]
+        # the rare duplicate: say which row already holds it (the same message twice in one group
+        # is a duplicate of the row the first one made)
+        return [r if r is not None else Stored(id=_existing(uow, m.dedup_key), duplicate=True)
+                for r, m in zip(results, messages)]
+
+
+def _insert_ignoring_duplicates(uow: UnitOfWork) -> Any:
+    dialect = uow.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
+
+
+def _existing(uow: UnitOfWork, dedup_key: str) -> int:
+    found = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
+    if found is None:  # stored by nobody, yet in conflict: only possible if the key changed under us
+        raise ConcurrentChange()
+    return found
 
 
 def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
