@@ -45,7 +45,7 @@ class Worker:
     container: Container
     transport: Transport
     mail: MailConfig
-    batch: int = 50
+    batch: int = 100  # per claim and per relay connection; marked sent together
     stop: threading.Event = field(default_factory=threading.Event)
     _notifier: SlackNotifier | None = field(default=None, init=False, repr=False)
 

@@ -271,13 +271,24 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
         "supplier": invitation.supplier,
         "email": invitation.email,
         "message": invitation.message,
-        "types": t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in invitation.types),
-        "expires": t.date(invitation.expires_at),
+        "types": _types_text(t, tuple(invitation.types)),
+        "expires": _date_text(t, invitation.expires_at.date()),
         "accept_url": invitation_url(config.public_base_url, config.secret_keys, invitation.id,
                                      invitation.reply_token),
         "unsubscribe_url": unsubscribe_url(config.public_base_url, config.secret_keys, invitation.id,
                                            invitation.reply_token),
     }
+
+
+# The same few texts recur in every message of a batch: formatted once per language.
+@functools.lru_cache(maxsize=1024)
+def _types_text(t: Translator, types: tuple[str, ...]) -> str:
+    return t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in types)
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_text(t: Translator, day: dt.date) -> str:
+    return t.date(day)
 
 
 _BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f\u2028\u2029\x85]+")
