@@ -6,7 +6,7 @@ rows are claimed with a lease, so a crash between storing and processing only de
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,37 @@ def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
     return items
 
 
+def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]], *,
+                 ids: Sequence[int] | None = None, skip: Collection[int] = ()) -> InboxItem | None:
+    """Take one due message, hand it to ``handle`` and record its outcome, in ONE transaction.
+
+    ``handle`` runs inside this unit of work and returns (outcome, failed); services it calls
+    with the same unit of work join the transaction. The row stays locked (``FOR UPDATE SKIP
+    LOCKED``) until the commit, so another processor skips it; if anything fails, nothing of it is
+    kept and the message is still due: it is acted on exactly once. None when nothing is due."""
+    with uow:
+        now = uow.now()
+        query = (select(Inbox).where(
+            or_(Inbox.status == InboxStatus.NEW,
+                (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= now)))
+            .order_by(Inbox.received_at, Inbox.id).limit(1).with_for_update(skip_locked=True))
+        if ids is not None:
+            query = query.where(Inbox.id.in_(ids))
+        if skip:
+            query = query.where(Inbox.id.not_in(skip))
+        row = uow.session.scalars(query).first()
+        if row is None:
+            return None
+        row.attempts += 1
+        item = InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
+                         source=row.source, attempts=row.attempts, received_at=row.received_at)
+        outcome, failed = handle(item)
+        row.status = InboxStatus.FAILED if failed else InboxStatus.DONE
+        row.outcome, row.error, row.processed_at, row.lease_until = outcome[:64], None, uow.now(), None
+        uow.commit()
+    return item
+
+
 def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:
     """Record how a message was handled. A failure is kept, with its error, for a person to look at."""
     with uow:
@@ -123,11 +154,13 @@ def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False
         uow.commit()
 
 
-def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str) -> None:
-    """Processing hit a passing problem (the database, a lost race): try again, a few times."""
+def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str, count_attempt: bool = False) -> None:
+    """Processing hit a passing problem (the database, a lost race): try again, a few times.
+    ``count_attempt``: the attempt was rolled back with the rest (``process_next``), count it here."""
     with uow:
         row = uow.session.get(Inbox, inbox_id, with_for_update=True)
         if row is not None:
+            row.attempts += count_attempt
             row.error = error[:2000]
             if row.attempts >= MAX_ATTEMPTS:
                 row.status, row.outcome, row.processed_at = InboxStatus.FAILED, "gave_up", uow.now()

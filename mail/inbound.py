@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import policy
@@ -95,9 +96,16 @@ class Limits:
 
 class Inbound:
     def __init__(self, uow: Callable[[], UnitOfWork], config: MailConfig, *, limits: Limits | None = None) -> None:
-        self.uow = uow
+        self.new_uow = uow
         self.config = config
         self.limits = limits or Limits()
+        self._processing = threading.local()
+
+    def uow(self) -> UnitOfWork:
+        """The unit of work for a service call: while a message is processed, the one it is
+        processed in (so reading, acting and recording the outcome commit together), else a new one."""
+        current: UnitOfWork | None = getattr(self._processing, "uow", None)
+        return current if current is not None else self.new_uow()
 
     # --- storing -----------------------------------------------------------------------------
 
@@ -108,21 +116,40 @@ class Inbound:
                            mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, raw=raw)
 
     def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
-        """Process stored messages (new ones, and ones a crashed processor left); returns how many."""
-        items = inbox.claim(self.uow(), limit=limit, ids=ids)
-        for item in items:
+        """Process stored messages (new ones, and ones a crashed processor left); returns how many.
+        Each message is taken, acted on and marked done in one transaction (``inbox.process_next``)."""
+        tried: list[int] = []
+        for _ in range(limit):
+            current: list[inbox.InboxItem] = []
+            unit = self.new_uow()
             try:
-                outcome, failed = self.process_message(item.raw, envelope=Envelope(item.mail_from, item.rcpt_tos))
+                item = inbox.process_next(unit, lambda taken: self._handle(unit, taken, current),
+                                          ids=ids, skip=tried)
             except (Unavailable, ConcurrentChange) as error:
-                inbox.retry_later(self.uow(), inbox_id=item.id, error=error.__class__.__name__)
-                continue
+                if not current:
+                    raise  # not even taking a message worked: the caller waits and tries again
+                inbox.retry_later(self.new_uow(), inbox_id=current[0].id, error=error.__class__.__name__,
+                                  count_attempt=True)
+                item = current[0]
             except Exception as error:  # a bug must not lose the message: it stays, marked failed
-                log.exception("inbox %s: processing failed", item.id)
-                inbox.finish(self.uow(), inbox_id=item.id, outcome="error", failed=True,
+                if not current:
+                    raise
+                log.exception("inbox %s: processing failed", current[0].id)
+                inbox.finish(self.new_uow(), inbox_id=current[0].id, outcome="error", failed=True,
                              error=f"{error.__class__.__name__}: {error}")
-                continue
-            inbox.finish(self.uow(), inbox_id=item.id, outcome=outcome, failed=failed)
-        return len(items)
+                item = current[0]
+            if item is None:
+                break
+            tried.append(item.id)
+        return len(tried)
+
+    def _handle(self, unit: UnitOfWork, item: inbox.InboxItem, current: list[inbox.InboxItem]) -> tuple[str, bool]:
+        current.append(item)
+        self._processing.uow = unit
+        try:
+            return self.process_message(item.raw, envelope=Envelope(item.mail_from, item.rcpt_tos))
+        finally:
+            self._processing.uow = None
 
     # --- understanding and acting ------------------------------------------------------------
 
