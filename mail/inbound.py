@@ -115,6 +115,15 @@ class Inbound:
         return inbox.store(self.uow(), dedup_key=key, message_id=message_id, source=source,
                            mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, raw=raw)
 
+    def receive_many(self, messages: Sequence[tuple[bytes, Envelope, str]]) -> list[inbox.Stored]:
+        """Keep several messages (raw, envelope, source) with one commit; one result each, in order."""
+        incoming = []
+        for raw, envelope, source in messages:
+            key, message_id = dedup_key(raw)
+            incoming.append(inbox.Incoming(dedup_key=key, message_id=message_id, source=source,
+                                           mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, raw=raw))
+        return inbox.store_many(self.uow(), incoming)
+
     def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
         """Process stored messages (new ones, and ones a crashed processor left); returns how many.
         Each message is taken, acted on and marked done in one transaction (``inbox.process_next``)."""

@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session
 
 from tautan.core.errors import TautanError
+from tautan.core.inbox import Stored
 from tautan.mail.inbound import Envelope, Inbound, parse_recipient
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class InboundHandler:
         self.mail_domain = mail_domain
         self.max_recipients = max_recipients
         self.on_stored = on_stored
+        self._group = _GroupCommit(inbound)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: SmtpEnvelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -60,9 +62,8 @@ class InboundHandler:
             return MESSAGE_TOO_BIG
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         try:
-            stored = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: self.inbound.receive(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
-                                                   source=f"smtp:{peer}"))
+            stored = await self._group.store(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
+                                             source=f"smtp:{peer}")
         except TautanError:
             log.warning("smtp: could not store a message from %s; asked the sender to retry", peer)
             return TRY_AGAIN_LATER
@@ -72,6 +73,48 @@ class InboundHandler:
         if not stored.duplicate and self.on_stored is not None:
             self.on_stored(stored.id)
         return OK
+
+
+class _GroupCommit:
+    """Stores messages that arrive together in one transaction (group commit): while one store is
+    committing, the messages of the other senders in DATA wait and then go in together, so many
+    senders cost one commit, not one each. Every sender still hears 250 only after the commit
+    that made its message durable, and a failure answers 451 to every message of that group."""
+
+    MAX_GROUP = 64
+
+    def __init__(self, inbound: Inbound) -> None:
+        self.inbound = inbound
+        self.waiting: list[tuple[bytes, Envelope, str, asyncio.Future[Stored]]] = []
+        self.busy = False
+
+    async def store(self, raw: bytes, envelope: Envelope, *, source: str) -> Stored:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Stored] = loop.create_future()
+        self.waiting.append((raw, envelope, source, done))
+        if not self.busy:
+            self.busy = True
+            loop.create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.waiting:
+                group, self.waiting = self.waiting[:self.MAX_GROUP], self.waiting[self.MAX_GROUP:]
+                messages = [(raw, envelope, source) for raw, envelope, source, _ in group]
+                try:
+                    results = await loop.run_in_executor(None, self.inbound.receive_many, messages)
+                except Exception as error:  # handed to each waiting sender, which answers 451
+                    for *_, done in group:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                for (*_, done), stored in zip(group, results):
+                    if not done.done():
+                        done.set_result(stored)
+        finally:
+            self.busy = False
 
 
 def make_controller(handler: InboundHandler, *, host: str, port: int, tls: ssl.SSLContext | None = None,
