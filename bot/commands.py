@@ -144,8 +144,10 @@ def list_message(deps: Deps, who: Who, *, page: int = 1, statuses: Sequence[str]
     t = who.t
     result = services.search(deps.uow(), company=who.company_id, partner=partner or None, types=types,
                              statuses=statuses, page=page, per_page=PER_PAGE)
-    summary = t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
-                pages=t.number(result.pages), total=t.number(result.total))
+    summary = (t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
+                 pages=t.number(result.pages), total=t.number(result.total)) if result.exact
+               else t("Page {page} · more than {total} connections match.", page=t.number(result.page),
+                      total=t.number(result.total)))
     blocks = [b.header(t("Connections"))]
     filters = [b.status_label(t, s) for s in statuses] + [b.type_label(t, c) for c in types]
     if partner:

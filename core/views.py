@@ -86,10 +86,14 @@ class EventView:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of results. ``exact=False``: more than ``total`` rows match (the count stopped
+    there, as counting every match of a common word costs more than the page itself)."""
+
     items: tuple[T, ...]
     total: int
     page: int
     per_page: int
+    exact: bool = True
 
     @property
     def pages(self) -> int:

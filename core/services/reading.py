@@ -38,6 +38,9 @@ from tautan.core.views import (
 )
 
 
+PARTNER_COUNT_BOUND = 1000
+
+
 def search(uow: UnitOfWork, *, company: CompanyRef | None = None, side: Side = Side.CUSTOMER,
            unit: str | None = None, partner: str | None = None, types: Sequence[str] = (),
            statuses: Sequence[str] = (), page: int = 1, per_page: int = 50) -> Page[ConnectionView]:
@@ -72,7 +75,16 @@ def search(uow: UnitOfWork, *, company: CompanyRef | None = None, side: Side = S
             filters.append(_partner_filter(search_key(partner), side if company is not None else None))
 
         scope = [Connection.customer_id.in_(members)] if members else []
-        total = session.scalar(select(func.count()).select_from(Connection).where(*scope, *filters)) or 0
+        exact = True
+        if partner and partner.strip():
+            # A partner's name is a substring search: a common word matches a large part of all
+            # connections, and counting them all costs more than the page. Count up to a bound.
+            bound = max(PARTNER_COUNT_BOUND, page * per_page)
+            matching = select(Connection.id).where(*scope, *filters).limit(bound + 1).subquery()
+            total = session.scalar(select(func.count()).select_from(matching)) or 0
+            exact, total = total <= bound, min(total, bound)
+        else:
+            total = session.scalar(select(func.count()).select_from(Connection).where(*scope, *filters)) or 0
         newest_first = (Connection.updated_at.desc(), Connection.id.desc())
         if len(members) > 1:
             # A customer with units: one ordered branch per company, merged. Each branch walks its
@@ -93,7 +105,7 @@ def search(uow: UnitOfWork, *, company: CompanyRef | None = None, side: Side = S
             .options(selectinload(Connection.customer).selectinload(Company.parent),
                      selectinload(Connection.supplier), selectinload(Connection.document_type)))
         items = tuple(connection_view(c) for c in rows)
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page, exact=exact)
 
 
 def _partner_filter(key: str, side: Side | None) -> ColumnElement[bool]:
