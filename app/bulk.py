@@ -2,8 +2,8 @@
 
 Reading the file and inviting are apart: ``import_invitations`` reads the rows, ``invite_rows``
 hands them to ``services.invite_many``, which inserts them in bulk, a chunk per transaction. A bad
-row is reported with its line number and the others go through. Rows already invited return the live invitation, so running the same file twice invites
-nobody twice."""
+row is reported with its line number and the others go through. Rows already invited return the
+live invitation, so running the same file twice invites nobody twice."""
 
 from __future__ import annotations
 

@@ -51,7 +51,8 @@ def executemany(container: Container, customer_id: int, prefix: str, count: int)
                   "slug": f"pt-{prefix}-x-{i}", "locale": "id", "created_at": now} for i in ids]
     memberships = [{"company_id": i, "person_id": i, "role": "contact"} for i in ids]
     invitations = [{"id": i, "customer_id": customer_id, "supplier_id": i, "email": f"sales{i}@{prefix}-x{i}.co.id",
-                    "lang": "id", "message": "Mohon bergabung", "inviter": "bench", "reply_token": secrets.token_hex(16),
+                    "lang": "id", "message": "Mohon bergabung", "inviter": "bench",
+                    "reply_token": secrets.token_hex(16),
                     "status": "pending", "created_at": now, "invited_at": now, "expires_at": now,
                     "reminders_sent": 0, "version": 1} for i in ids]
     connections = [{"id": 2 * i + k, "customer_id": customer_id, "supplier_id": i, "type_id": k + 1,
@@ -60,8 +61,8 @@ def executemany(container: Container, customer_id: int, prefix: str, count: int)
     events = [{"kind": "invited", "actor": "bench", "via": "cli", "at": now, "customer_id": customer_id,
                "supplier_id": c["supplier_id"], "connection_id": c["id"], "invitation_id": c["invitation_id"],
                "details": {"type": "invoice", "previous": None, "status": "invited"}} for c in connections]
-    outbox = [{"channel": "email", "kind": "invitation", "recipient": v["email"], "lang": "id", "invitation_id": v["id"],
-               "payload": {}, "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+    outbox = [{"channel": "email", "kind": "invitation", "recipient": v["email"], "lang": "id",
+               "invitation_id": v["id"], "payload": {}, "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
               for v in invitations]
     start = time.perf_counter()
     with container.engine.begin() as connection:

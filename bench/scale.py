@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,7 +105,8 @@ class Result:
         return self.cpu / self.count * 1000
 
 
-def processes(command: list[str], count: int, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+def processes(command: list[str] | Callable[[int], list[str]], count: int,
+              env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen(command(i) if callable(command) else command, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL) for i in range(count)]
 
@@ -178,7 +179,8 @@ def workers(server_url: str, count: int, messages: int) -> Result:
 
         def sent() -> bool:
             with container.engine.connect() as connection:
-                return connection.execute(text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar() == messages
+                sent = connection.execute(text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar()
+                return sent == messages
 
         try:
             cpu, idle, seconds, sampler = measure(url, procs, lambda: services.invite_many(

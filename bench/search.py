@@ -6,7 +6,8 @@ It creates a throw-away database on the server (``tautan_bench_<random>``), migr
 Alembic, seeds companies and ``--rows`` connections with server-side SQL (``generate_series``),
 then times the real ``search()`` calls through a ``UnitOfWork``, twice: once normally and once
 on a second engine whose sessions forbid index scans (the in-run baseline). For each query it
-prints the median times (and the 95th percentile of the indexed ones), their ratio, and the plan PostgreSQL picks for the listing query. Queries
+prints the median times (and the 95th percentile of the indexed ones), their ratio, and the plan
+PostgreSQL picks for the listing query. Queries
 slower than 50 ms get an ``EXPLAIN (ANALYZE, BUFFERS)`` of their statements. The database is
 dropped at the end unless ``--keep`` is given.
 

@@ -58,7 +58,8 @@ from tautan.core.services.requests import (
 
 __all__ = [
     "INVITATION_TTL", "MAX_MESSAGE_LENGTH", "MAX_NAME_LENGTH", "MAX_PER_PAGE", "REMINDERS", "RENEWAL_REQUEST_INTERVAL",
-    "REQUEST_TTL", "VIAS", "CompanyRef", "InviteRow", "Invited", "accept", "answer", "approve", "cancel", "cancel_request", "connections_of",
+    "REQUEST_TTL", "VIAS", "CompanyRef", "InviteRow", "Invited", "accept", "answer", "approve", "cancel",
+    "cancel_request", "connections_of",
     "create_company", "decline", "deny", "disconnect", "expire", "get_company", "get_company_by_slug",
     "get_invitation", "history", "invite", "invite_many", "mark_undeliverable", "new_reply_token", "normalize_email",
     "record_undeliverable", "remind", "request", "request_by_email", "request_renewal", "resend", "search",

@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from tautan.core.errors import (
-    ConcurrentChange,
-    TautanError,
     AlreadyConnected,
     AlreadyRequested,
+    ConcurrentChange,
     InvalidInput,
     InvitationClosed,
     InvitationExpired,
     Suppressed,
+    TautanError,
 )
 from tautan.core.i18n import N_
 from tautan.core.events import EVENT_OF_ACTION, Channel
