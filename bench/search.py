@@ -7,9 +7,8 @@ Alembic, seeds companies and ``--rows`` connections with server-side SQL (``gene
 then times the real ``search()`` calls through a ``UnitOfWork``, twice: once normally and once
 on a second engine whose sessions forbid index scans (the in-run baseline). For each query it
 prints the median times (and the 95th percentile of the indexed ones), their ratio, and the plan
-PostgreSQL picks for the listing query. Queries
-slower than 50 ms get an ``EXPLAIN (ANALYZE, BUFFERS)`` of their statements. The database is
-dropped at the end unless ``--keep`` is given.
+PostgreSQL picks for the listing query. Queries slower than 50 ms get an ``EXPLAIN (ANALYZE,
+BUFFERS)`` of their statements. The database is dropped at the end unless ``--keep`` is given.
 
 The URL defaults to ``$TAUTAN_BENCH_POSTGRES_URL`` or the local test server; only loopback hosts
 are accepted unless ``--allow-remote`` is given, since the script creates and drops databases.
