@@ -159,7 +159,8 @@ def list_message(deps: Deps, who: Who, *, page: int = 1, statuses: Sequence[str]
     show_customer = any(c.customer_id != who.company_id for c in result.items)
     blocks += [b.connection_row(t, c, admin=who.is_admin, show_customer=show_customer) for c in result.items]
     blocks.append(b.context(b.escape(summary)))
-    buttons = b.paging(t, page=result.page, pages=result.pages, statuses=statuses, types=types, partner=partner)
+    buttons = b.paging(t, page=result.page, pages=result.pages if result.exact else result.page + 1,
+                       statuses=statuses, types=types, partner=partner)
     if buttons:
         blocks.append(buttons)
     return b.message(b.escape(summary), blocks)

@@ -86,8 +86,8 @@ class EventView:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of results. ``exact=False``: more than ``total`` rows match (the count stopped
-    there, as counting every match of a common word costs more than the page itself)."""
+    """One page of results. ``exact=False``: more than ``total`` rows match (a search that does not
+    count every match, as counting a common word's matches costs more than the page itself)."""
 
     items: tuple[T, ...]
     total: int
@@ -101,7 +101,7 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return not self.exact or self.page < self.pages
 
 
 def company_view(company: Company) -> CompanyView:
