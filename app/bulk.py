@@ -1,8 +1,9 @@
-"""``tautan import``: many invitations from a CSV file, one row at a time, with a progress bar.
+"""``tautan import``: many invitations from a CSV file, with a progress bar.
 
-Each row is its own unit of work: a bad row is reported with its line number and the others go
-through. Rows already invited return the live invitation, so running the same file twice invites
-nobody twice."""
+Reading the file and inviting are apart: ``import_invitations`` reads the rows, ``invite_rows``
+hands them to ``services.invite_many``, which inserts them in bulk, a chunk per transaction. A bad
+row is reported with its line number and the others go through. Rows already invited return the
+live invitation, so running the same file twice invites nobody twice."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ import codecs
 import csv
 import io
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from tautan.wiring import Container
 from tautan.core import services
-from tautan.core.errors import InvalidInput, TautanError
+from tautan.core.errors import InvalidInput
 from tautan.core.i18n import N_, Translator
+from tautan.core.services import InviteRow
 
 COLUMNS = {"email": ("email", "e-mail", "alamat email"), "supplier": ("supplier", "supplier name", "pemasok",
                                                                      "nama pemasok"),
@@ -33,23 +36,30 @@ def import_invitations(container: Container, path: str, *, customer: str, unit: 
         position = index.get(key)
         return row[position].strip() if position is not None and position < len(row) else ""
 
+    rows = [(line, InviteRow(email=cell(row, "email"),
+                             types=(cell(row, "types") or types).replace(";", ",").split(","),
+                             lang=cell(row, "lang") or lang, message=cell(row, "message") or None,
+                             supplier_name=cell(row, "supplier") or None))
+            for line, row in body if any(c.strip() for c in row)]
+    return invite_rows(container, rows, customer=customer, unit=unit, actor=actor, t=t, progress=progress)
+
+
+def invite_rows(container: Container, rows: Sequence[tuple[int, InviteRow]], *, customer: str, unit: str | None,
+                actor: str, t: Translator, progress: bool) -> list[dict[str, Any]]:
+    """Insert the rows read from the file (line number, row), in bulk, with a progress bar; one
+    result per row, a failed one with its localized error."""
+    with click.progressbar(length=len(rows), label=t("Inviting"), show_pos=True,
+                           file=None if progress else _Null()) as bar:
+        invited = services.invite_many(container.uow(), customer=customer, unit=unit, rows=[r for _, r in rows],
+                                       actor=actor, via="cli", progress=bar.update)
     results: list[dict[str, Any]] = []
-    with click.progressbar(body, label=t("Inviting"), show_pos=True, file=None if progress else _Null()) as bar:
-        for line, row in bar:
-            if not any(c.strip() for c in row):
-                continue
-            email = cell(row, "email")
-            try:
-                view = services.invite(container.uow(), customer=customer, unit=unit, email=email,
-                                       types=(cell(row, "types") or types).replace(";", ",").split(","),
-                                       lang=cell(row, "lang") or lang, message=cell(row, "message") or None,
-                                       supplier_name=cell(row, "supplier") or None, actor=actor, via="cli")
-            except TautanError as error:
-                results.append({"line": line, "email": email, "status": "failed", "invitation_id": None,
-                                "error": t.error(error)})
-                continue
-            results.append({"line": line, "email": view.email, "invitation_id": view.id, "error": None,
-                            "status": "invited" if view.created or view.added_types else "existing"})
+    for (line, row), result in zip(rows, invited):
+        if result.error is not None:
+            results.append({"line": line, "email": row.email, "status": "failed", "invitation_id": None,
+                            "error": t.error(result.error)})
+        else:
+            results.append({"line": line, "email": result.email, "invitation_id": result.invitation_id,
+                            "error": None, "status": "invited" if result.invited else "existing"})
     return results
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,8 +28,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # two writers serialize instead of failing on upgrade (SQLAlchemy's documented recipe).
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # No ping before every checkout (a round trip per unit of work): a connection is pinged only
+    # when it sat idle long enough for a server or a firewall to have dropped it, and recycled
+    # after a while in any case. A ping that fails makes the pool open a fresh connection.
+    kwargs.setdefault("pool_recycle", 1800)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+IDLE_BEFORE_PING = 10.0  # seconds
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+        return  # just opened, or in steady use
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as error:  # any failure of the ping means this connection is gone
+        raise exc.DisconnectionError() from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -46,7 +46,7 @@ class Worker:
     container: Container
     transport: Transport
     mail: MailConfig
-    batch: int = 50
+    batch: int = 100  # per claim and per relay connection; marked sent together
     stop: threading.Event = field(default_factory=threading.Event)
     _notifier: SlackNotifier | None = field(default=None, init=False, repr=False)
 
@@ -87,26 +87,32 @@ class Worker:
         return self._notifier
 
     def deliver(self, report: Report) -> int:
-        """Deliver one batch of due email; returns how many rows were claimed."""
+        """Deliver one batch of due email; returns how many rows were claimed. What went out is
+        marked sent together at the end of the batch (also when the relay goes away midway)."""
         items = outbox.claim(self.container.uow(), channel="email", limit=self.batch)
         if not items:
             return 0
         waiting = list(items)
         renew = lambda ids: outbox.renew(self.container.uow(), ids=ids)  # noqa: E731
+        sent: list[outbox.OutboxItem] = []
         try:
             # The heartbeat keeps the short leases alive while this worker sends; if it dies, another
             # worker takes the rows over within seconds (same Message-ID: at least once, never lost).
             with Heartbeat(renew, [item.id for item in items]), self.transport.connect() as connection:
                 while waiting:
-                    self._send(connection, waiting[0], report)
+                    if self._send(connection, waiting[0], report):
+                        sent.append(waiting[0])
                     waiting.pop(0)
         except RelayUnavailable as error:  # the relay is away: what was not sent waits for the next try
             log.warning("outbox: %s: %s", self.transport.description, error.reason)
             for item in waiting:
                 self._failed(item.id, error.reason, permanent=False, report=report)
+        finally:
+            self._delivered(sent, report)
         return len(items)
 
-    def _send(self, connection: Connection, item: outbox.OutboxItem, report: Report) -> None:
+    def _send(self, connection: Connection, item: outbox.OutboxItem, report: Report) -> bool:
+        """Send one message; False when it failed (and the failure is recorded)."""
         try:
             outgoing = compose(item, self.mail, now=self.container.clock())
             data = outgoing.as_bytes(self.mail.dkim)
@@ -115,18 +121,28 @@ class Worker:
             # (and recorded on its invitation), never retried for five days.
             log.exception("outbox %s: could not compose %s", item.id, item.kind)
             self._failed(item.id, f"compose: {error.__class__.__name__}: {error}", permanent=True, report=report)
-            return
+            return False
         try:
             connection.send(data, outgoing.envelope_from, outgoing.recipients)
         except RelayUnavailable:
             raise
         except DeliveryError as error:
             self._failed(item.id, error.reason, permanent=error.permanent, report=report)
+            return False
+        return True
+
+    def _delivered(self, sent: list[outbox.OutboxItem], report: Report) -> None:
+        if not sent:
             return
-        invitation_sent = item.invitation is not None and item.kind in INVITATION_KINDS
-        outbox.delivered(self.container.uow(), outbox_id=item.id,
-                         invitation_id=item.invitation.id if invitation_sent else None)
-        report.sent += 1
+        invitation_ids = [item.invitation.id for item in sent
+                          if item.invitation is not None and item.kind in INVITATION_KINDS]
+        try:
+            outbox.delivered_many(self.container.uow(), outbox_ids=[item.id for item in sent],
+                                  invitation_ids=invitation_ids)
+        except TautanError:  # the database went away: the lease brings the rows back, sent again
+            log.warning("outbox: could not record %d sent messages; they will be sent again", len(sent))
+            return
+        report.sent += len(sent)
 
     def _failed(self, outbox_id: int, reason: str, *, permanent: bool, report: Report) -> None:
         gave_up = outbox.record_failure(self.container.uow(), outbox_id=outbox_id, error=reason,

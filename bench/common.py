@@ -53,10 +53,11 @@ def database(server_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
-def main(doc: str, run: Callable[[str, int, int], None], argv: list[str] | None = None) -> None:
+def main(doc: str, run: Callable[[str, int, int], None], argv: list[str] | None = None, *,
+         default_count: int = 500) -> None:
     """The command line the mail benchmarks share: how many messages, rounds, and which database."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=default_count)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--url", help="a PostgreSQL server URL to bench on (a throw-away database is made)")
     args = parser.parse_args(argv)

@@ -112,8 +112,10 @@ def list_message(deps: Deps, who: Who, *, page: int = 1, statuses: Sequence[str]
     t = who.t
     result = services.search(deps.uow(), company=who.company_id, partner=partner or None, types=types,
                              statuses=statuses, page=page, per_page=PER_PAGE)
-    summary = t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
-                pages=t.number(result.pages), total=t.number(result.total))
+    summary = (t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
+                 pages=t.number(result.pages), total=t.number(result.total)) if result.exact
+               else t("Page {page} · more than {total} connections match.", page=t.number(result.page),
+                      total=t.number(result.total)))
     blocks = [b.header(t("Connections"))]
     filters = [b.status_label(t, s) for s in statuses] + [b.type_label(t, c) for c in types]
     if partner:
@@ -125,7 +127,8 @@ def list_message(deps: Deps, who: Who, *, page: int = 1, statuses: Sequence[str]
     show_customer = any(c.customer_id != who.company_id for c in result.items)
     blocks += [b.connection_row(t, c, admin=who.is_admin, show_customer=show_customer) for c in result.items]
     blocks.append(b.context(b.escape(summary)))
-    buttons = b.paging(t, page=result.page, pages=result.pages, statuses=statuses, types=types, partner=partner)
+    buttons = b.paging(t, page=result.page, pages=result.pages if result.exact else result.page + 1,
+                       statuses=statuses, types=types, partner=partner)
     if buttons:
         blocks.append(buttons)
     return b.message(b.escape(summary), blocks)

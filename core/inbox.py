@@ -6,10 +6,12 @@ rows are claimed with a lease, so a crash between storing and processing only de
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from tautan.core.errors import ConcurrentChange
 from tautan.core.model import Inbox, InboxStatus, Outbox
 from tautan.core.lease import LEASE
@@ -38,23 +40,56 @@ class InboxItem:
 def store(uow: UnitOfWork, *, dedup_key: str, message_id: str | None, source: str, mail_from: str,
           rcpt_tos: Sequence[str], raw: bytes) -> Stored:
     """Keep a message. The same message again (same ``dedup_key``) is not stored twice."""
-    try:
-        with uow:
-            existing = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
-            if existing is not None:
-                return Stored(id=existing, duplicate=True)
-            row = Inbox(dedup_key=dedup_key, message_id=message_id, source=source[:200], mail_from=mail_from[:320],
-                        rcpt_tos=list(rcpt_tos), raw=raw, size=len(raw), received_at=uow.now(),
-                        status=InboxStatus.NEW, attempts=0)
-            uow.session.add(row)
-            uow.commit()
-            return Stored(id=row.id, duplicate=False)
-    except ConcurrentChange:  # two deliveries of the same message at once: the other one stored it
-        with uow:
-            existing = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
-        if existing is None:
-            raise
-        return Stored(id=existing, duplicate=True)
+    return store_many(uow, [Incoming(dedup_key=dedup_key, message_id=message_id, source=source,
+                                     mail_from=mail_from, rcpt_tos=tuple(rcpt_tos), raw=raw)])[0]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message to keep, as ``store`` takes it."""
+
+    dedup_key: str
+    message_id: str | None
+    source: str
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+
+
+def store_many(uow: UnitOfWork, messages: Sequence[Incoming]) -> list[Stored]:
+    """Keep several messages in one transaction, one INSERT each with the duplicate check done by
+    the database (``ON CONFLICT DO NOTHING`` on the inbox's unique key, whatever its columns), and
+    one commit for all: when this returns, every one is durable. One result per message, in order."""
+    with uow:
+        now = uow.now()
+        insert = _insert_ignoring_duplicates(uow)
+        results: list[Stored | None] = []
+        for message in messages:
+            new_id = uow.session.execute(insert.values(
+                dedup_key=message.dedup_key, message_id=message.message_id, source=message.source[:200],
+                mail_from=message.mail_from[:320], rcpt_tos=list(message.rcpt_tos), raw=message.raw,
+                size=len(message.raw), received_at=now, status=InboxStatus.NEW, attempts=0)).scalar()
+            results.append(Stored(id=new_id, duplicate=False) if new_id is not None else None)
+        uow.commit()
+        if all(results):
+            return [r for r in results if r is not None]
+        # the rare duplicate: say which row already holds it (the same message twice in one group
+        # is a duplicate of the row the first one made)
+        return [r if r is not None else Stored(id=_existing(uow, m.dedup_key), duplicate=True)
+                for r, m in zip(results, messages)]
+
+
+def _insert_ignoring_duplicates(uow: UnitOfWork) -> Any:
+    dialect = uow.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
+
+
+def _existing(uow: UnitOfWork, dedup_key: str) -> int:
+    found = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
+    if found is None:  # stored by nobody, yet in conflict: only possible if the key changed under us
+        raise ConcurrentChange()
+    return found
 
 
 def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
@@ -91,6 +126,37 @@ def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]], *,
+                 ids: Sequence[int] | None = None, skip: Collection[int] = ()) -> InboxItem | None:
+    """Take one due message, hand it to ``handle`` and record its outcome, in ONE transaction.
+
+    ``handle`` runs inside this unit of work and returns (outcome, failed); services it calls
+    with the same unit of work join the transaction. The row stays locked (``FOR UPDATE SKIP
+    LOCKED``) until the commit, so another processor skips it; if anything fails, nothing of it is
+    kept and the message is still due: it is acted on exactly once. None when nothing is due."""
+    with uow:
+        now = uow.now()
+        query = (select(Inbox).where(
+            or_(Inbox.status == InboxStatus.NEW,
+                (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= now)))
+            .order_by(Inbox.received_at, Inbox.id).limit(1).with_for_update(skip_locked=True))
+        if ids is not None:
+            query = query.where(Inbox.id.in_(ids))
+        if skip:
+            query = query.where(Inbox.id.not_in(skip))
+        row = uow.session.scalars(query).first()
+        if row is None:
+            return None
+        row.attempts += 1
+        item = InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
+                         source=row.source, attempts=row.attempts, received_at=row.received_at)
+        outcome, failed = handle(item)
+        row.status = InboxStatus.FAILED if failed else InboxStatus.DONE
+        row.outcome, row.error, row.processed_at, row.lease_until = outcome[:64], None, uow.now(), None
+        uow.commit()
+    return item
+
+
 def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:
     """Record how a message was handled. A failure is kept, with its error, for a person to look at."""
     with uow:
@@ -100,11 +166,13 @@ def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False
         uow.commit()
 
 
-def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str) -> None:
-    """Processing hit a passing problem (the database, a lost race): try again, a few times."""
+def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str, count_attempt: bool = False) -> None:
+    """Processing hit a passing problem (the database, a lost race): try again, a few times.
+    ``count_attempt``: the attempt was rolled back with the rest (``process_next``), count it here."""
     with uow:
         row = uow.session.get(Inbox, inbox_id, with_for_update=True)
         if row is not None:
+            row.attempts += count_attempt
             row.error = error[:2000]
             if row.attempts >= MAX_ATTEMPTS:
                 row.status, row.outcome, row.processed_at = InboxStatus.FAILED, "gave_up", uow.now()

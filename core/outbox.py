@@ -117,13 +117,22 @@ def expire_stale(uow: UnitOfWork, *, channel: str, older_than: dt.timedelta = NO
 
 
 def delivered(uow: UnitOfWork, *, outbox_id: int, invitation_id: int | None = None) -> None:
-    """Mark a message sent (one short statement or two: this runs once per message)."""
+    """Mark one message sent."""
+    delivered_many(uow, outbox_ids=[outbox_id], invitation_ids=[invitation_id] if invitation_id else [])
+
+
+def delivered_many(uow: UnitOfWork, *, outbox_ids: Sequence[int], invitation_ids: Sequence[int] = ()) -> None:
+    """Mark a batch of messages sent: one statement for the messages, one for the invitations
+    they were for, one commit. A crash before this runs sends the batch again, with the same
+    Message-IDs (at least once, never silently lost)."""
+    if not outbox_ids:
+        return
     with uow:
         now = uow.now()
-        uow.session.execute(update(Outbox).where(Outbox.id == outbox_id).values(
+        uow.session.execute(update(Outbox).where(Outbox.id.in_(outbox_ids)).values(
             status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None))
-        if invitation_id is not None:
-            uow.session.execute(update(Invitation).where(Invitation.id == invitation_id).values(
+        if invitation_ids:
+            uow.session.execute(update(Invitation).where(Invitation.id.in_(sorted(set(invitation_ids)))).values(
                 last_sent_at=now, version=Invitation.version + 1))
         uow.commit()
 

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from tautan.core.errors import ConcurrentChange, TautanError, Unavailable
 from tautan.core.events import NOTIFY, Channel, EventKind, Via
@@ -46,8 +46,18 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock = system_clock) -> None:
         self.session_factory = session_factory
         self.clock = clock
+        self._savepoints: list[tuple[SessionTransaction, int]] = []
+        self._depth = 0
 
     def __enter__(self) -> Self:
+        if self._depth:
+            # Entered again while open (a service called inside a larger unit of work, such as
+            # processing one inbound message): a savepoint, so this part commits or rolls back
+            # on its own, and everything becomes durable with the outer commit.
+            self._depth += 1
+            self._savepoints.append((self.session.begin_nested(), len(self._notices)))
+            return self
+        self._depth = 1
         self.session = self.session_factory()
         self._now: dt.datetime | None = None
         self._notices: list[Event] = []
@@ -55,12 +65,22 @@ class UnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        try:
-            self.session.rollback()
-        except sa_exc.DBAPIError:
-            log.warning("rollback failed", exc_info=True)
-        finally:
-            self.session.close()
+        self._depth -= 1
+        if self._depth:
+            savepoint, notices = self._savepoints.pop()
+            try:
+                if savepoint.is_active:  # not committed: undo this part only
+                    savepoint.rollback()
+                    del self._notices[notices:]
+            except sa_exc.DBAPIError:
+                log.warning("rollback to savepoint failed", exc_info=True)
+        else:
+            try:
+                self.session.rollback()
+            except sa_exc.DBAPIError:
+                log.warning("rollback failed", exc_info=True)
+            finally:
+                self.session.close()
         if exc is not None and not isinstance(exc, TautanError):
             translated = translate_db_error(exc)
             if translated is not None:
@@ -102,7 +122,10 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self._queue_notices()
-            self.session.commit()
+            if self._savepoints:
+                self._savepoints[-1][0].commit()
+            else:
+                self.session.commit()
         except sa_exc.SQLAlchemyError as error:
             translated = translate_db_error(error)
             if translated is None:

@@ -139,10 +139,14 @@ class NoticeView:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of results. ``exact=False``: more than ``total`` rows match (a search that does not
+    count every match, as counting a common word's matches costs more than the page itself)."""
+
     items: tuple[T, ...]
     total: int
     page: int
     per_page: int
+    exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -150,7 +154,7 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return not self.exact or self.page < self.pages
 
 
 def company_view(company: Company) -> CompanyView:

@@ -72,11 +72,16 @@ class Outgoing:
             return data
         import dkim as dkimpy
 
+        # relaxed/relaxed survives relays that refold headers or rewrap whitespace; the headers a
+        # reader trusts are listed twice (over-signed), so one added in transit breaks the signature.
         signature = dkimpy.sign(data, dkim.selector.encode(), dkim.domain.encode(), dkim.private_key,
-                                include_headers=[b"from", b"to", b"subject", b"date", b"message-id",
-                                                 b"reply-to", b"list-unsubscribe", b"list-unsubscribe-post",
-                                                 b"mime-version", b"content-type"])
+                                canonicalize=(b"relaxed", b"relaxed"),
+                                include_headers=[*OVERSIGNED, *OVERSIGNED, b"to", b"date", b"message-id",
+                                                 b"list-unsubscribe-post", b"mime-version", b"content-type"])
         return signature + data
+
+
+OVERSIGNED = (b"from", b"subject", b"reply-to", b"list-unsubscribe")
 
 
 def bounce_address(reply_token: str, mail_domain: str) -> str:

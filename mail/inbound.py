@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import policy
@@ -36,7 +37,6 @@ from tautan.core.errors import (
     NotFound,
     Unavailable,
 )
-from tautan.core.lease import Heartbeat
 from tautan.core.freemail import is_free_mail
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
@@ -114,9 +114,16 @@ class Limits:
 
 class Inbound:
     def __init__(self, uow: Callable[[], UnitOfWork], config: MailConfig, *, limits: Limits | None = None) -> None:
-        self.uow = uow
+        self.new_uow = uow
         self.config = config
         self.limits = limits or Limits()
+        self._processing = threading.local()
+
+    def uow(self) -> UnitOfWork:
+        """The unit of work for a service call: while a message is processed, the one it is
+        processed in (so reading, acting and recording the outcome commit together), else a new one."""
+        current: UnitOfWork | None = getattr(self._processing, "uow", None)
+        return current if current is not None else self.new_uow()
 
     # --- storing -----------------------------------------------------------------------------
 
@@ -132,26 +139,50 @@ class Inbound:
             return services.reply_token_known(self.uow(), reply_token=recipient.value)
         return True
 
-    def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
-        """Process stored messages (new ones, and ones a crashed processor left); returns how many."""
-        items = inbox.claim(self.uow(), limit=limit, ids=ids)
-        with Heartbeat(lambda claimed: inbox.renew(self.uow(), ids=claimed), [item.id for item in items]):
-            self._process(items)
-        return len(items)
+    def receive_many(self, messages: Sequence[tuple[bytes, Envelope, str]]) -> list[inbox.Stored]:
+        """Keep several messages (raw, envelope, source) with one commit; one result each, in order."""
+        incoming = []
+        for raw, envelope, source in messages:
+            key, message_id = dedup_key(raw, envelope.rcpt_tos)
+            incoming.append(inbox.Incoming(dedup_key=key, message_id=message_id, source=source,
+                                           mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, raw=raw))
+        return inbox.store_many(self.uow(), incoming)
 
-    def _process(self, items: Sequence[inbox.InboxItem]) -> None:
-        for item in items:
+    def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
+        """Process stored messages (new ones, and ones a crashed processor left); returns how many.
+        Each message is taken, acted on and marked done in one transaction (``inbox.process_next``)."""
+        tried: list[int] = []
+        for _ in range(limit):
+            current: list[inbox.InboxItem] = []
+            unit = self.new_uow()
             try:
-                outcome, failed = self.process_message(item.raw, envelope=Envelope(item.mail_from, item.rcpt_tos))
+                item = inbox.process_next(unit, lambda taken: self._handle(unit, taken, current),
+                                          ids=ids, skip=tried)
             except (Unavailable, ConcurrentChange) as error:
-                inbox.retry_later(self.uow(), inbox_id=item.id, error=error.__class__.__name__)
-                continue
+                if not current:
+                    raise  # not even taking a message worked: the caller waits and tries again
+                inbox.retry_later(self.new_uow(), inbox_id=current[0].id, error=error.__class__.__name__,
+                                  count_attempt=True)
+                item = current[0]
             except Exception as error:  # a bug must not lose the message: it stays, marked failed
-                log.exception("inbox %s: processing failed", item.id)
-                inbox.finish(self.uow(), inbox_id=item.id, outcome="error", failed=True,
+                if not current:
+                    raise
+                log.exception("inbox %s: processing failed", current[0].id)
+                inbox.finish(self.new_uow(), inbox_id=current[0].id, outcome="error", failed=True,
                              error=f"{error.__class__.__name__}: {error}")
-                continue
-            inbox.finish(self.uow(), inbox_id=item.id, outcome=outcome, failed=failed)
+                item = current[0]
+            if item is None:
+                break
+            tried.append(item.id)
+        return len(tried)
+
+    def _handle(self, unit: UnitOfWork, item: inbox.InboxItem, current: list[inbox.InboxItem]) -> tuple[str, bool]:
+        current.append(item)
+        self._processing.uow = unit
+        try:
+            return self.process_message(item.raw, envelope=Envelope(item.mail_from, item.rcpt_tos))
+        finally:
+            self._processing.uow = None
 
     # --- understanding and acting ------------------------------------------------------------
 

@@ -4,6 +4,7 @@ comma-separated ``SECRET_KEY`` (the first key signs, every key verifies)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -12,6 +13,11 @@ INVITATION_PAGE = "tautan.invitation-page"
 
 
 def _serializer(secret_keys: Sequence[str], purpose: str) -> URLSafeSerializer:
+    return _cached_serializer(tuple(secret_keys), purpose)
+
+
+@functools.lru_cache(maxsize=64)  # built once per key set and purpose, not for every link of a batch
+def _cached_serializer(secret_keys: tuple[str, ...], purpose: str) -> URLSafeSerializer:
     # itsdangerous signs with the last key of the list and verifies with all of them.
     return URLSafeSerializer(list(reversed(secret_keys)), salt=purpose)
 

@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session
 
 from tautan.core.errors import TautanError, Unavailable
+from tautan.core.inbox import Stored
 from tautan.mail.inbound import Envelope, Inbound, parse_recipient
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class InboundHandler:
         self.max_recipients = max_recipients
         self.on_stored = on_stored
         self.store_timeout = store_timeout
+        self._group = _GroupCommit(inbound)
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -98,9 +100,13 @@ class InboundHandler:
             return MESSAGE_TOO_BIG
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         try:
-            stored = await self._in_thread(
-                lambda: self.inbound.receive(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
-                                             source=f"smtp:{peer}"))
+            # Stored with the other messages arriving now (one commit), within a bounded time.
+            stored = await asyncio.wait_for(
+                self._group.store(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
+                                  source=f"smtp:{peer}"), timeout=self.store_timeout)
+        except asyncio.TimeoutError:  # the database is locked or slow: the sender retries (a duplicate is absorbed)
+            log.warning("smtp: storing a message from %s took too long; asked the sender to retry", peer)
+            return TRY_AGAIN_LATER
         except TautanError:
             log.warning("smtp: could not store a message from %s; asked the sender to retry", peer)
             return TRY_AGAIN_LATER
@@ -121,6 +127,48 @@ class LongLineSMTP(SMTP):
 class _Controller(Controller):
     def factory(self) -> SMTP:  # the supported way to use an SMTP subclass
         return LongLineSMTP(self.handler, **self.SMTP_kwargs)
+
+
+class _GroupCommit:
+    """Stores messages that arrive together in one transaction (group commit): while one store is
+    committing, the messages of the other senders in DATA wait and then go in together, so many
+    senders cost one commit, not one each. Every sender still hears 250 only after the commit
+    that made its message durable, and a failure answers 451 to every message of that group."""
+
+    MAX_GROUP = 64
+
+    def __init__(self, inbound: Inbound) -> None:
+        self.inbound = inbound
+        self.waiting: list[tuple[bytes, Envelope, str, asyncio.Future[Stored]]] = []
+        self.busy = False
+
+    async def store(self, raw: bytes, envelope: Envelope, *, source: str) -> Stored:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Stored] = loop.create_future()
+        self.waiting.append((raw, envelope, source, done))
+        if not self.busy:
+            self.busy = True
+            loop.create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.waiting:
+                group, self.waiting = self.waiting[:self.MAX_GROUP], self.waiting[self.MAX_GROUP:]
+                messages = [(raw, envelope, source) for raw, envelope, source, _ in group]
+                try:
+                    results = await loop.run_in_executor(None, self.inbound.receive_many, messages)
+                except Exception as error:  # handed to each waiting sender, which answers 451
+                    for *_, done in group:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                for (*_, done), stored in zip(group, results):
+                    if not done.done():
+                        done.set_result(stored)
+        finally:
+            self.busy = False
 
 
 def make_controller(handler: InboundHandler, *, host: str, port: int, tls: ssl.SSLContext | None = None,

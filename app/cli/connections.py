@@ -49,14 +49,19 @@ def register(cli: click.Group, kit: Kit) -> None:
                                  partner=partner, types=types, statuses=statuses, page=page,
                                  per_page=per_page)
         if as_json:
-            return output.print_json({"total": result.total, "page": result.page, "per_page": result.per_page,
-                                "pages": result.pages, "items": [output.connection_json(c) for c in result.items]})
+            return output.print_json({"total": result.total, "total_exact": result.exact, "page": result.page,
+                                      "per_page": result.per_page, "pages": result.pages,
+                                      "items": [output.connection_json(c) for c in result.items]})
         if not result.items:
             click.echo(t("No connections match."))
             return
         output.print_table(t, result.items)
-        click.echo(t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
-                     pages=t.number(result.pages), total=t.number(result.total)))
+        if result.exact:
+            click.echo(t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
+                         pages=t.number(result.pages), total=t.number(result.total)))
+        else:
+            click.echo(t("Page {page} · more than {total} connections match.", page=t.number(result.page),
+                         total=t.number(result.total)))
 
 
     def decision(name: str, help_text: str, done: str) -> None:

@@ -50,6 +50,8 @@ from tautan.core.services.identity import (
     supplier_identity,
 )
 from tautan.core.services.invitations import (
+    InviteRow,
+    Invited,
     accept,
     answer_types,
     cancel,
@@ -57,6 +59,7 @@ from tautan.core.services.invitations import (
     expire,
     get_invitation,
     invite,
+    invite_many,
     mark_undeliverable,
     record_undeliverable,
     remind,
@@ -100,6 +103,8 @@ __all__ = [
     "DirectoryEntry",
     "INVITATION_TTL",
     "IdentityView",
+    "InviteRow",
+    "Invited",
     "JoinTarget",
     "MAX_MESSAGE_LENGTH",
     "MAX_NAME_LENGTH",
@@ -145,6 +150,7 @@ __all__ = [
     "get_invitation",
     "history",
     "invite",
+    "invite_many",
     "join_link",
     "join_target",
     "list_companies",

@@ -4,25 +4,40 @@ unsubscribing and expiry."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from tautan.core.errors import (
     AlreadyConnected,
     AlreadyRequested,
+    ConcurrentChange,
     InvalidInput,
     InvitationClosed,
     InvitationExpired,
     Suppressed,
+    TautanError,
 )
 from tautan.core.i18n import N_
+from tautan.core.events import EVENT_OF_ACTION, Channel
 from tautan.core.model import (
+    Company,
     Connection,
+    DocumentType,
     Event,
     Invitation,
     InvitationStatus,
+    MemberRole,
+    Membership,
+    Outbox,
+    OutboxStatus,
+    Person,
+    Role,
     Status,
     Suppression,
+    search_key,
+    slugify,
 )
 from tautan.core.services._base import (
     INVITATION_TTL,
@@ -31,6 +46,7 @@ from tautan.core.services._base import (
     REQUEST_TTL,
     CompanyRef,
     _clean_message,
+    _clean_name,
     _company,
     _document_types,
     _guess_locale,
@@ -42,6 +58,7 @@ from tautan.core.services._base import (
     _suppressed,
     _type_codes,
     _verify_domain,
+    _unique_slug,
     _via,
     new_reply_token,
     normalize_email,
@@ -417,3 +434,183 @@ def _one_line(name: str | None) -> str | None:
     """A person's name as it may appear in an email: one line, at most 200 characters, or none."""
     cleaned = " ".join((name or "").split())[:200]
     return cleaned or None
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    """One invitation to make in ``invite_many``: what ``invite`` takes for one supplier contact."""
+
+    email: str
+    types: Sequence[str] | str
+    lang: str | None = None
+    message: str | None = None
+    supplier_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Invited:
+    """The result of one row of ``invite_many``: the invitation, or the user error that stopped it."""
+
+    email: str
+    invitation_id: int | None = None
+    # a new invitation, or new types on a live one (False: the live invitation already had them)
+    invited: bool = False
+    error: TautanError | None = None
+
+
+def invite_many(uow: UnitOfWork, *, customer: CompanyRef, rows: Sequence[InviteRow], actor: str, via: str,
+                unit: str | None = None, ttl: dt.timedelta = INVITATION_TTL, chunk: int = 1000,
+                progress: Callable[[int], None] | None = None) -> list[Invited]:
+    """Invite many supplier contacts at once (an import): the same rules as ``invite``, one result
+    per row, in order; a bad row is reported and the others go through.
+
+    Rows are handled ``chunk`` at a time, one transaction each. The references (the customer, the
+    document types, which addresses, suppliers and suppressions exist already) are looked up once
+    per chunk; a row about someone new is inserted in bulk with the others, a row that touches
+    what exists (a known contact or supplier, a second row for the same address) goes through
+    ``invite`` itself, inside a savepoint. ``progress`` is called with the number of rows done."""
+    results: list[Invited] = []
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        try:
+            with uow:
+                done = _invite_chunk(uow, part, customer=customer, unit=unit, actor=actor, via=via, ttl=ttl)
+                uow.commit()
+        except ConcurrentChange:  # someone else changed the same rows meanwhile: one by one, as invite would
+            done = [_invite_one(uow, row, customer=customer, unit=unit, actor=actor, via=via, ttl=ttl)
+                    for row in part]
+        results += done
+        if progress is not None:
+            progress(len(part))
+    return results
+
+
+def _invite_one(uow: UnitOfWork, row: InviteRow, *, customer: CompanyRef, unit: str | None, actor: str,
+                via: str, ttl: dt.timedelta) -> Invited:
+    try:
+        view = invite(uow, customer=customer, unit=unit, email=row.email, types=row.types, lang=row.lang,
+                      message=row.message, supplier_name=row.supplier_name, actor=actor, via=via, ttl=ttl)
+    except TautanError as error:
+        return Invited(email=row.email, error=error)
+    return Invited(email=view.email, invitation_id=view.id, invited=view.created or bool(view.added_types))
+
+
+@dataclass
+class _New:
+    """A row about someone new, checked and waiting to be inserted with the others."""
+
+    position: int
+    email: str
+    name: str
+    slug: str
+    lang: str
+    message: str | None
+    types: list[DocumentType]
+
+
+def _invite_chunk(uow: UnitOfWork, rows: Sequence[InviteRow], *, customer: CompanyRef, unit: str | None,
+                  actor: str, via: str, ttl: dt.timedelta) -> list[Invited]:
+    session = uow.session
+    try:
+        inviting = _company(session, customer, unit=unit)
+        if not inviting.is_customer:
+            raise InvalidInput(N_("{name} is not a customer company."), name=inviting.display_name)
+    except TautanError as error:  # the same answer for every row, as invite would give
+        return [Invited(email=row.email, error=error) for row in rows]
+    _via(via)
+    known_types = {t.code: t for t in session.scalars(select(DocumentType))}
+
+    checked: list[tuple[str, list[str], str | None, str | None, str | None] | TautanError] = []
+    for row in rows:
+        try:
+            name = _clean_name(row.supplier_name) if row.supplier_name else None
+            checked.append((normalize_email(row.email), _type_codes(row.types), _clean_message(row.message),
+                            _locale(row.lang) if row.lang else None, name))
+        except TautanError as error:
+            checked.append(error)
+    emails = [c[0] for c in checked if not isinstance(c, TautanError)]
+    names = [search_key(c[4] or c[0]) for c in checked if not isinstance(c, TautanError)]
+    known_people = set(session.scalars(select(Person.email).where(Person.email.in_(emails))))
+    known_names = set(session.scalars(select(Company.name_key).where(
+        Company.parent_key == 0, Company.name_key.in_(names))))
+    suppressed = set(session.scalars(select(Suppression.email).where(
+        Suppression.customer_id == inviting.root.id, Suppression.email.in_(emails))))
+    bases = {slugify(c[4] or c[0]) for c in checked if not isinstance(c, TautanError)}
+    taken_slugs = set(session.scalars(select(Company.slug).where(Company.slug.in_(bases))))
+
+    results: list[Invited | None] = [None] * len(rows)
+    pending: list[_New] = []
+    seen: set[str] = set()
+    for position, (row, check) in enumerate(zip(rows, checked)):
+        if isinstance(check, TautanError):
+            results[position] = Invited(email=row.email, error=check)
+            continue
+        email, codes, message, lang, supplier_name = check
+        name = supplier_name or email
+        key = search_key(name)
+        if (email in known_people or key in known_names or email in suppressed or email in seen or key in seen
+                or any(code not in known_types for code in codes)):
+            # someone we know, or a second row for the same one: invite decides, after the rows before
+            _insert_new(uow, inviting, pending, results, actor=actor, via=via, ttl=ttl)
+            pending = []
+            results[position] = _invite_one(uow, row, customer=inviting.id, unit=None, actor=actor, via=via,
+                                            ttl=ttl)
+        else:
+            slug = slugify(name)
+            if slug in taken_slugs:
+                slug = _unique_slug(session, slug, also_taken=taken_slugs)
+            taken_slugs.add(slug)
+            pending.append(_New(position=position, email=email, name=name, slug=slug,
+                                lang=lang or _guess_locale(email), message=message,
+                                types=[known_types[c] for c in codes]))
+        seen.update((email, key))
+    _insert_new(uow, inviting, pending, results, actor=actor, via=via, ttl=ttl)
+    return [r for r in results if r is not None]
+
+
+def _insert_new(uow: UnitOfWork, inviting: Company, rows: list[_New], results: list[Invited | None], *,
+                actor: str, via: str, ttl: dt.timedelta) -> None:
+    """What ``invite`` writes for a new contact at a new supplier, for many rows: one INSERT per
+    table (person, supplier, membership, invitation, connections, events, outbox)."""
+    if not rows:
+        return
+    session, now = uow.session, uow.now()
+    session.flush()
+
+    def insert_all(table: Any, values: list[dict[str, Any]]) -> list[int]:
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.scalars(statement, values))
+
+    people = insert_all(Person.__table__, [{"email": r.email, "name": None, "locale": None, "created_at": now}
+                                           for r in rows])
+    suppliers = insert_all(Company.__table__, [
+        {"name": r.name, "name_key": search_key(r.name), "search_name": search_key(r.name), "parent_key": 0,
+         "parent_id": None, "role": Role.SUPPLIER, "slug": r.slug, "locale": _guess_locale(r.email),
+         "created_at": now} for r in rows])
+    session.execute(insert(Membership.__table__), [
+        {"company_id": company, "person_id": person, "role": MemberRole.CONTACT}
+        for company, person in zip(suppliers, people)])
+    invitations = insert_all(Invitation.__table__, [
+        {"customer_id": inviting.id, "supplier_id": supplier, "email": r.email, "lang": r.lang,
+         "message": r.message, "inviter": actor, "reply_token": new_reply_token(),
+         "status": InvitationStatus.PENDING, "created_at": now, "invited_at": now, "expires_at": now + ttl,
+         "closed_at": None, "reminders_sent": 0, "last_sent_at": None, "version": 1}
+        for r, supplier in zip(rows, suppliers)])
+    status = transition(Action.INVITE, None, Side.CUSTOMER)
+    pairs = [(r, supplier, invitation, document_type) for r, supplier, invitation in zip(rows, suppliers, invitations)
+             for document_type in r.types]
+    connections = insert_all(Connection.__table__, [
+        {"customer_id": inviting.id, "supplier_id": supplier, "type_id": document_type.id, "status": status,
+         "invitation_id": invitation, "created_at": now, "updated_at": now, "version": 1}
+        for _, supplier, invitation, document_type in pairs])
+    session.execute(insert(Event.__table__), [
+        {"kind": EVENT_OF_ACTION[Action.INVITE], "actor": actor, "via": _via(via), "at": now,
+         "customer_id": inviting.id, "supplier_id": supplier, "connection_id": connection,
+         "invitation_id": invitation, "details": {"type": document_type.code, "previous": None, "status": status}}
+        for (_, supplier, invitation, document_type), connection in zip(pairs, connections)])
+    session.execute(insert(Outbox.__table__), [
+        {"channel": Channel.EMAIL, "kind": "invitation", "recipient": r.email, "lang": r.lang,
+         "invitation_id": invitation, "payload": {}, "status": OutboxStatus.PENDING, "attempts": 0,
+         "created_at": now, "next_attempt_at": now} for r, invitation in zip(rows, invitations)])
+    for r, invitation in zip(rows, invitations):
+        results[r.position] = Invited(email=r.email, invitation_id=invitation, invited=True)

@@ -72,28 +72,38 @@ def search(uow: UnitOfWork, *, company: CompanyRef | None = None, side: Side = S
             filters.append(_partner_filter(search_key(partner), side if company is not None else None))
 
         scope = [Connection.customer_id.in_(members)] if members else []
-        total = session.scalar(select(func.count()).select_from(Connection).where(*scope, *filters)) or 0
+        # A partner's name is a substring search: a common word matches a large part of all
+        # connections, and counting them all costs far more than the page. Such a search fetches
+        # one row more than the page instead: it tells whether there is a next page.
+        bounded = bool(partner and partner.strip())
+        fetch = per_page + 1 if bounded else per_page
         newest_first = (Connection.updated_at.desc(), Connection.id.desc())
         if len(members) > 1:
             # A customer with units: one ordered branch per company, merged. Each branch walks its
             # own index in order, instead of the database sorting every row of every unit.
-            window = page * per_page
+            window = (page - 1) * per_page + fetch
             branches = [select(Connection.id, Connection.updated_at)
                         .where(Connection.customer_id == member, *filters)
                         .order_by(*newest_first).limit(window).subquery() for member in members]
             merged = union_all(*(select(b.c.id, b.c.updated_at) for b in branches)).subquery()
             page_ids = (select(merged.c.id).order_by(merged.c.updated_at.desc(), merged.c.id.desc())
-                        .limit(per_page).offset((page - 1) * per_page))
+                        .limit(fetch).offset((page - 1) * per_page))
             listing = select(Connection).where(Connection.id.in_(page_ids))
         else:
             listing = (select(Connection).where(*scope, *filters)
-                       .limit(per_page).offset((page - 1) * per_page))
+                       .limit(fetch).offset((page - 1) * per_page))
         rows = session.scalars(
             listing.order_by(*newest_first)
             .options(selectinload(Connection.customer).selectinload(Company.parent),
                      selectinload(Connection.supplier), selectinload(Connection.document_type)))
-        items = tuple(connection_view(c) for c in rows)
-    return Page(items=items, total=total, page=page, per_page=per_page)
+        found = [connection_view(c) for c in rows]
+        items, more = tuple(found[:per_page]), len(found) > per_page
+        if not bounded or (page > 1 and not items):  # past the last page: only a count can say where it is
+            total = session.scalar(select(func.count()).select_from(Connection).where(*scope, *filters)) or 0
+            exact = True
+        else:  # more: "more than" the rows up to this page; else this page is the last
+            total, exact = (page - 1) * per_page + len(items), not more
+    return Page(items=items, total=total, page=page, per_page=per_page, exact=exact)
 
 
 def _partner_filter(key: str, side: Side | None) -> ColumnElement[bool]:
