@@ -12,15 +12,15 @@ import csv
 import io
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO, cast
 
 import click
 
-from tautan.wiring import Container
 from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import N_, Translator
 from tautan.core.services import InviteRow
+from tautan.wiring import Container
 
 COLUMNS = {"email": ("email", "e-mail", "alamat email"), "supplier": ("supplier", "supplier name", "pemasok",
                                                                      "nama pemasok"),
@@ -49,11 +49,11 @@ def invite_rows(container: Container, rows: Sequence[tuple[int, InviteRow]], *, 
     """Insert the rows read from the file (line number, row), in bulk, with a progress bar; one
     result per row, a failed one with its localized error."""
     with click.progressbar(length=len(rows), label=t("Inviting"), show_pos=True,
-                           file=None if progress else _Null()) as bar:
+                           file=None if progress else cast(TextIO, _Null())) as bar:
         invited = services.invite_many(container.uow(), customer=customer, unit=unit, rows=[r for _, r in rows],
                                        actor=actor, via="cli", progress=bar.update)
     results: list[dict[str, Any]] = []
-    for (line, row), result in zip(rows, invited):
+    for (line, row), result in zip(rows, invited, strict=False):
         if result.error is not None:
             results.append({"line": line, "email": row.email, "status": "failed", "invitation_id": None,
                             "error": t.error(result.error)})

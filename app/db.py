@@ -74,8 +74,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def schema() -> MetaData:
     """Every table the migrations manage: the engine's and the Slack adapter's, in one metadata."""
-    from tautan.slack_store import metadata as slack_metadata
     from tautan.core.model import Base
+    from tautan.slack_store import metadata as slack_metadata
 
     merged = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in [*Base.metadata.tables.values(), *slack_metadata.tables.values()]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+
 from tautan.core import services
 from tautan.core.errors import NotFound
 from tautan.core.i18n import N_, Translator, translator
@@ -92,7 +94,7 @@ def _newest(maildir: Path) -> Path:
     return files[-1] if files else maildir
 
 
-def _stepper(t: Translator, total: int):  # noqa: ANN202 - a tiny closure
+def _stepper(t: Translator, total: int) -> Callable[[str], None]:
     count = 0
 
     def step(title: str) -> None:

@@ -7,12 +7,13 @@ import logging
 import signal
 import ssl
 import threading
+from typing import Any
 
 import click
 import uvicorn
 
-from tautan.wiring import Container
 from tautan.core.i18n import Translator
+from tautan.wiring import Container
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def run_web(container: Container, *, host: str, port: int) -> None:
             socket_mode.close()
 
 
-def start_smtp(container: Container, listen: str | None = None):  # noqa: ANN201 - (controller, processor, thread)
+def start_smtp(container: Container, listen: str | None = None) -> tuple[Any, Any, threading.Thread]:
     """Start the SMTP server and its processor thread; the caller stops them."""
     from tautan.mail.smtp import InboundHandler, Processor, make_controller
 

@@ -98,5 +98,5 @@ def redact_url(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a database URL: hide everything after the scheme
+    except Exception:  # noqa: BLE001 - not a database URL: hide everything after the scheme
         return url.split("://", 1)[0] + "://***"

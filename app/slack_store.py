@@ -145,7 +145,8 @@ class SlackStore:
     def user(self, workspace_id: int, user_id: str) -> User | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(workspace_users).where(
-                workspace_users.c.workspace_id == workspace_id, workspace_users.c.user_id == user_id)).mappings().first()
+                workspace_users.c.workspace_id == workspace_id, workspace_users.c.user_id == user_id)
+            ).mappings().first()
         return _user(row) if row else None
 
     def save_user(self, workspace_id: int, user_id: str, **values: object) -> User:

@@ -17,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tautan.core.backlog import as_json as backlog_json, backlog
+from tautan.core.backlog import as_json as backlog_json
+from tautan.core.backlog import backlog
 from tautan.core.errors import TautanError
-from tautan.wiring import Container
 from tautan.mail import join_pages, pages, supplier_pages
+from tautan.wiring import Container
 
 log = logging.getLogger(__name__)
 

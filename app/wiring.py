@@ -12,18 +12,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from tautan.db import make_engine, make_session_factory
-from tautan.settings import Settings
 from tautan.core.errors import Unavailable
 from tautan.core.i18n import N_
 from tautan.core.uow import Clock, UnitOfWork, system_clock
+from tautan.db import make_engine, make_session_factory
+from tautan.settings import Settings
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
     from tautan.bot.context import Deps
     from tautan.bot.notify import SlackNotifier
-
     from tautan.mail.compose import MailConfig
     from tautan.mail.inbound import Inbound
 

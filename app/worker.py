@@ -11,12 +11,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tautan.wiring import Container
 from tautan.core import outbox, services
 from tautan.core.errors import TautanError
 from tautan.core.lease import Heartbeat
 from tautan.mail.compose import INVITATION_KINDS, MailConfig, compose
 from tautan.mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
+from tautan.wiring import Container
 
 if TYPE_CHECKING:
     from tautan.bot.notify import SlackNotifier

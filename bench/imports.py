@@ -102,7 +102,7 @@ def run(url: str, count: int, rounds: int) -> None:
     print(f"  executemany of the same rows     : {count / base:8.0f} rows/s  ({base * 1000:.0f} ms)")
     print(f"  tautan import (read, check, bulk): {count / mine:8.0f} rows/s  ({mine * 1000:.0f} ms)")
     print(f"  ratio import / executemany       : {base / mine:8.2f}  (1.00 = as fast as inserting the rows blind)")
-    for n, (seconds, existing) in enumerate(zip(ours, companies), start=1):
+    for n, (seconds, existing) in enumerate(zip(ours, companies, strict=False), start=1):
         print(f"  round {n}: {existing:7d} companies before, {seconds / count * 1e6:6.0f} µs a row")
 
 

@@ -25,14 +25,14 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from tautan.settings import Settings
-from tautan.wiring import Container
 from bench import common
 from bench.common import Discard, free_port
 from tautan.core import services
 from tautan.core.model import Role
 from tautan.mail.inbound import Envelope
 from tautan.mail.smtp import InboundHandler, make_controller
+from tautan.settings import Settings
+from tautan.wiring import Container
 
 DOMAIN = "bench.example.id"
 SENDERS = 8  # the second measurement: this many sending servers at once, where group commit helps
@@ -64,7 +64,7 @@ def send_all(port: int, messages: list[bytes], recipients: list[str], senders: i
             for raw, rcpt in share:
                 client.sendmail("sales@supplier.co.id", [rcpt], raw)
 
-    pairs = list(zip(messages, recipients))
+    pairs = list(zip(messages, recipients, strict=False))
     threads = [threading.Thread(target=one, args=(pairs[i::senders],)) for i in range(senders)]
     start = time.perf_counter()
     for thread in threads:
@@ -119,7 +119,7 @@ def run(url: str, count: int, rounds: int) -> None:
         parsed = email.message_from_bytes(raw, policy=policy.default)
         parsed.get_body(("plain", "html")).get_content()
     parse_only = time.perf_counter() - start
-    for raw, invitation in zip(messages, invitations):
+    for raw, invitation in zip(messages, invitations, strict=False):
         inbound.receive(raw, Envelope("sales@supplier.co.id", (f"connect+{invitation.reply_token}@{DOMAIN}",)),
                         source="bench")
     start = time.perf_counter()

@@ -19,9 +19,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from tautan.settings import Settings
-from tautan.wiring import Container
-from tautan.worker import Worker
 from bench import common
 from bench.common import Discard, free_port
 from tautan.core import services
@@ -29,8 +26,9 @@ from tautan.core.model import Role
 from tautan.core.outbox import claim
 from tautan.mail.compose import DkimKey, compose
 from tautan.mail.transport import SmtpTransport
-
-
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.worker import Worker
 
 
 def seed(container: Container, count: int) -> None:

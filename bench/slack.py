@@ -24,12 +24,12 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from tautan.settings import Settings
-from tautan.wiring import Container
 from bench.common import database
-from tautan.slack_store import SlackStore
 from tautan.core import services
 from tautan.core.model import Company, Connection, DocumentType, Role, Status, search_key
+from tautan.settings import Settings
+from tautan.slack_store import SlackStore
+from tautan.wiring import Container
 from tests.support.slack import FakeSlack, command_body, sign
 
 SECRET = "bench-signing-secret"

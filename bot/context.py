@@ -69,7 +69,8 @@ class Who:
 
     def require_admin(self) -> None:
         if not self.is_admin:
-            raise NotAllowed(N_("Only admins of {company} can do this. Ask an admin to add you with /connect admin add."),
+            raise NotAllowed(N_("Only admins of {company} can do this. Ask an admin to add you with "
+                                "/connect admin add."),
                              company=self.workspace.name)
 
 
@@ -126,7 +127,7 @@ def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
         context: BoltContext = kwargs["context"]
         try:
             return listener(**kwargs)
-        except Exception as error:  # every error is answered by the one handler; it logs the unexpected ones
+        except Exception as error:  # noqa: BLE001 - every error is answered by the one handler; it logs the unexpected ones
             ack = context.ack
             if ack is not None and ack.response is None:
                 ack()

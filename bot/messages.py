@@ -48,14 +48,18 @@ MAX_ID = 2**31 - 1
 
 HELP = (
     N_("`/connect` or `/connect invite`: invite suppliers with a form."),
-    N_("`/connect invite ana@pt-maju.co.id invoice,order`: invite one supplier at once (invoice when no type is given)."),
+    N_("`/connect invite ana@pt-maju.co.id invoice,order`: invite one supplier at once "
+       "(invoice when no type is given)."),
     N_("`/connect list [status] [type] [partner]`: your connections, newest change first."),
     N_("`/connect show <invitation id or partner name>`: details and history."),
     N_("`/connect requests`: suppliers waiting for your answer."),
-    N_("`/connect resend <invitation id>` and `/connect cancel <invitation id>`: send an invitation again, or withdraw it."),
+    N_("`/connect resend <invitation id>` and `/connect cancel <invitation id>`: send an invitation again, "
+       "or withdraw it."),
     N_("`/connect channel`: send the company's notices to this channel."),
-    N_("`/connect lang en` or `/connect lang id`: your language; `/connect lang company en|id`: the language of the channel notices."),
-    N_("`/connect admin add @someone`, `/connect admin remove @someone`, `/connect admin list`: who may invite and answer."),
+    N_("`/connect lang en` or `/connect lang id`: your language; `/connect lang company en|id`: the language "
+       "of the channel notices."),
+    N_("`/connect admin add @someone`, `/connect admin remove @someone`, `/connect admin list`: who may "
+       "invite and answer."),
     N_("`/connect export`: your connections as a CSV file, here."),
     N_("`/connect link [unit]`: the join page and request address to give your suppliers."),
     N_("`/connect profile`: what suppliers are told once connected, and the directory listing."),
@@ -180,7 +184,8 @@ def partner_message(deps: Deps, who: Who, text: str) -> dict[str, Any]:
             events[event.id] = event
     ordered = sorted(events.values(), key=lambda e: (e.at, e.id))
     show_customer = any(c.customer_id != who.company_id for c in rows)
-    blocks = [b.section(f"*{b.escape(name)}*"), *identity_blocks(t, services.supplier_identity(deps.uow(), supplier_id))]
+    identity = services.supplier_identity(deps.uow(), supplier_id)
+    blocks = [b.section(f"*{b.escape(name)}*"), *identity_blocks(t, identity)]
     blocks += [b.connection_row(t, c, admin=who.is_admin, show_customer=show_customer) for c in rows]
     blocks += b.history_blocks(t, ordered, team_id=who.workspace.team_id)
     return b.message(b.escape(name), blocks)
@@ -284,7 +289,8 @@ def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView],
         b.input_block(NAME, t("Supplier company name"), b.text_input(VALUE, max_length=services.MAX_NAME_LENGTH),
                       optional=True, hint=t("Leave empty to use the name the supplier already has with us.")),
         b.input_block(TYPES, t("Document types"),
-                      b.checkboxes(VALUE, type_options, initial=[o for o in type_options if o["value"] in DEFAULT_TYPES])),
+                      b.checkboxes(VALUE, type_options,
+                                   initial=[o for o in type_options if o["value"] in DEFAULT_TYPES])),
         b.input_block(LANG, t("Language of the invitation"),
                       b.static_select(VALUE, list(lang_options.values()), initial=automatic),
                       hint=t("Left as it is, each invitation is written in the language that suits its address: "

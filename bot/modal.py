@@ -22,8 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from tautan.bot import messages as m
 from tautan.bot.context import Deps, Who
-from tautan.bot.messages import (EMAILS, LANG, MESSAGE, NAME, TYPES, UNIT, VALUE, Outcome, parse_emails,
-                                  summary_message)
+from tautan.bot.messages import EMAILS, LANG, MESSAGE, NAME, TYPES, UNIT, VALUE, Outcome, parse_emails, summary_message
 from tautan.core import services
 from tautan.core.errors import NotAllowed
 from tautan.core.i18n import SUPPORTED_LOCALES, Translator

@@ -210,7 +210,7 @@ class SlackNotifier:
                 continue
             text, blocks = notice_message(notice, translator(workspace.locale))
             try:
-                self.client.chat_postMessage(token=token, channel=workspace.channel_id, text=text,
+                self.client.chat_postMessage(token=token, channel=workspace.channel_id or "", text=text,
                                                  blocks=blocks, unfurl_links=False, unfurl_media=False)
             except SlackApiError as error:
                 status = error.response.status_code

@@ -16,7 +16,6 @@ from slack_bolt import Ack, App, BoltContext
 
 from tautan.bot import messages as m
 from tautan.bot.context import Deps, Who
-
 from tautan.core import services
 from tautan.core.errors import InvalidInput, NotAllowed
 

@@ -18,6 +18,6 @@ def connect(app: App, app_token: str) -> socket_mode.SocketModeHandler:
     """Connect ``app`` to Slack in the background with an ``xapp-`` token; call ``close()`` on the
     handler at shutdown."""
     handler = socket_mode.SocketModeHandler(app, app_token)
-    handler.connect()  # returns at once: the built-in client keeps the connection on its own threads
+    handler.connect()  # type: ignore[no-untyped-call]  # returns at once: the built-in client keeps the connection on its own threads
     log.info("slack: connected in Socket Mode")
     return handler

@@ -7,8 +7,7 @@ is dispatched in the thread pool instead, so one slow listener never stalls the 
 
 from __future__ import annotations
 
-
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from starlette.concurrency import run_in_threadpool
@@ -48,11 +47,11 @@ def routes(app: App) -> list[Route]:
     ]
 
 
-def _headers(request: Request) -> dict[str, list[str]]:
+def _headers(request: Request) -> dict[str, str | Sequence[str]]:
     headers: dict[str, list[str]] = {}
     for name, value in request.headers.items():
         headers.setdefault(name.lower(), []).append(value)
-    return headers
+    return dict(headers)
 
 
 def _response(bolt: BoltResponse) -> Response:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+
 from tautan.core.model import Inbox, Outbox
 from tautan.core.uow import UnitOfWork
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+
 from tautan.core.errors import ConcurrentChange
-from tautan.core.model import Inbox, InboxStatus, Outbox
 from tautan.core.lease import LEASE
+from tautan.core.model import Inbox, InboxStatus, Outbox
 from tautan.core.uow import UnitOfWork
 
 MAX_ATTEMPTS = 5
@@ -76,13 +77,14 @@ def store_many(uow: UnitOfWork, messages: Sequence[Incoming]) -> list[Stored]:
         # the rare duplicate: say which row already holds it (the same message twice in one group
         # is a duplicate of the row the first one made)
         return [r if r is not None else Stored(id=_existing(uow, m.dedup_key), duplicate=True)
-                for r, m in zip(results, messages)]
+                for r, m in zip(results, messages, strict=False)]
 
 
 def _insert_ignoring_duplicates(uow: UnitOfWork) -> Any:
     dialect = uow.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
+    if dialect == "postgresql":
+        return postgresql.insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
+    return sqlite.insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
 
 
 def _existing(uow: UnitOfWork, dedup_key: str) -> int:

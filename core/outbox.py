@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
+
 from tautan.core.errors import TautanError
+from tautan.core.lease import LEASE
 from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
 from tautan.core.services.invitations import record_undeliverable
-from tautan.core.lease import LEASE
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView, invitation_view
 

@@ -127,6 +127,7 @@ def notice(uow: UnitOfWork, event_ids: Sequence[int]) -> NoticeView | None:
         if not types and first.invitation is not None:  # a bounce or a renewal: the invitation's types
             types = first.invitation.type_codes
         customer = first.customer
+        assert customer is not None  # checked above: a notice is always about a customer
         return NoticeView(
             kind=first.kind, company_id=customer.root.id,
             supplier=first.supplier.name if first.supplier is not None else "",
@@ -134,6 +135,6 @@ def notice(uow: UnitOfWork, event_ids: Sequence[int]) -> NoticeView | None:
             unit=customer.name if customer.parent_id is not None else None,
             types=tuple(types), reason=(first.details or {}).get("reason"),
             invitation_id=first.invitation_id,
-            connections=tuple((e.connection_id, e.connection.document_type.code) for e in events
+            connections=tuple((e.connection.id, e.connection.document_type.code) for e in events
                               if e.kind == "requested" and e.connection is not None),
             similar_to=(first.details or {}).get("similar_to"), duplicate_of=(first.details or {}).get("duplicate_of"))

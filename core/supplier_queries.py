@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
+
 from tautan.core.errors import InvalidInput, NotFound
 from tautan.core.i18n import N_
 from tautan.core.model import Company, Connection, DocumentType, Event, Person, Status, search_key
@@ -123,7 +124,7 @@ def connections(uow: UnitOfWork, *, supplier_id: int, customer: str | None = Non
         for connection in rows:
             by_customer.setdefault(connection.customer_id, []).append(connection)
         groups = []
-        for customer_id, last_change in chosen:
+        for customer_id, _last_change in chosen:
             lines = by_customer.get(customer_id, [])
             if not lines:
                 continue

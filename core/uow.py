@@ -11,6 +11,7 @@ from typing import Any, Self
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+
 from tautan.core.errors import ConcurrentChange, TautanError, Unavailable
 from tautan.core.events import NOTIFY, Channel, EventKind, Via
 from tautan.core.model import (
@@ -146,7 +147,9 @@ class UnitOfWork:
                    else (event.kind, None, event.supplier_id, event.customer_id))
             groups.setdefault(key, []).append(event)
         for (kind, *_), events in groups.items():
-            company = events[0].customer.root
+            customer = events[0].customer
+            assert customer is not None  # only events with a customer are queued as notices
+            company = customer.root
             if not company.notices_wanted:  # no channel reads them: the events are the record
                 continue
             self.enqueue(channel=Channel.SLACK, kind=kind, recipient=str(company.id), lang=company.locale,

@@ -26,7 +26,8 @@ def main() -> None:
     for locale in ("en", "id"):
         po = HERE / locale / "LC_MESSAGES" / "messages.po"
         action = "update" if po.exists() else "init"
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", action, "-i", str(pot.relative_to(ROOT)), "-d", str(HERE.relative_to(ROOT)),
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", action, "-i", str(pot.relative_to(ROOT)),
+                        "-d", str(HERE.relative_to(ROOT)),
                         "-l", locale, "--no-wrap", *(["--ignore-obsolete", "--no-fuzzy-matching"]
                                                       if action == "update" else [])], check=True, cwd=ROOT)
 

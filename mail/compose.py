@@ -13,8 +13,8 @@ from email.policy import SMTP
 from email.utils import format_datetime
 
 from tautan.core.i18n import Translator, translator
-from tautan.core.outbox import OutboxItem
 from tautan.core.model import InvitationStatus, Status
+from tautan.core.outbox import OutboxItem
 from tautan.core.transitions import STATUS_LABELS
 from tautan.core.views import (
     DOCUMENT_TYPE_LABELS,
@@ -78,7 +78,7 @@ class Outgoing:
                                 canonicalize=(b"relaxed", b"relaxed"),
                                 include_headers=[*OVERSIGNED, *OVERSIGNED, b"to", b"date", b"message-id",
                                                  b"list-unsubscribe-post", b"mime-version", b"content-type"])
-        return signature + data
+        return bytes(signature) + data
 
 
 OVERSIGNED = (b"from", b"subject", b"reply-to", b"list-unsubscribe")

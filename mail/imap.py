@@ -9,7 +9,6 @@ it, polling otherwise; the connection is re-established after drops.
 from __future__ import annotations
 
 import logging
-import socket
 import ssl
 import threading
 from email import policy
@@ -119,7 +118,7 @@ class ImapPoller:
             failures = 0
             try:
                 self._watch(client, stop)
-            except (OSError, IMAPClientError, socket.timeout) as error:
+            except (TimeoutError, OSError, IMAPClientError) as error:
                 log.warning("imap: connection to %s dropped (%s); reconnecting", self.description,
                             error.__class__.__name__)
             finally:
@@ -154,7 +153,7 @@ def envelope_of(raw: bytes, mail_domain: str) -> Envelope:
         # Return-Path (ánä@pémasok.example) as the UTF-8 it is.
         utf8_headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
         return_path = str(utf8_headers.get("Return-Path", "") or "").strip()
-    except Exception:
+    except Exception:  # noqa: BLE001 - headers too broken to read: processing decides what the message is
         return Envelope("", ())
     recipients = []
     for _name, address in found:

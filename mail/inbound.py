@@ -9,6 +9,7 @@ answer; people get a localized answer where one helps, within a rate limit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -94,7 +95,7 @@ def dedup_key(raw: bytes, rcpt_tos: Sequence[str] = ()) -> tuple[str, str | None
     try:
         headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
         message_id = (headers.get("Message-ID") or "").strip() or None
-    except Exception:  # headers too broken to read: the bytes identify the message
+    except Exception:  # noqa: BLE001 - headers too broken to read: the bytes identify the message
         message_id = None
     recipients = ",".join(sorted({r.strip().strip("<>").lower() for r in rcpt_tos}))
     if message_id:
@@ -156,7 +157,7 @@ class Inbound:
             current: list[inbox.InboxItem] = []
             unit = self.new_uow()
             try:
-                item = inbox.process_next(unit, lambda taken: self._handle(unit, taken, current),
+                item = inbox.process_next(unit, functools.partial(self._handle, unit, current=current),
                                           ids=ids, skip=tried)
             except (Unavailable, ConcurrentChange) as error:
                 if not current:
@@ -176,7 +177,8 @@ class Inbound:
             tried.append(item.id)
         return len(tried)
 
-    def _handle(self, unit: UnitOfWork, item: inbox.InboxItem, current: list[inbox.InboxItem]) -> tuple[str, bool]:
+    def _handle(self, unit: UnitOfWork, item: inbox.InboxItem, *,
+                current: list[inbox.InboxItem]) -> tuple[str, bool]:
         current.append(item)
         self._processing.uow = unit
         try:
@@ -406,7 +408,7 @@ def _plan(reading: Reading, invitation: InvitationView) -> _Plan:
 def _sender(message: EmailMessage) -> str | None:
     try:
         addresses = getaddresses([str(v) for v in message.get_all("From", [])])
-    except Exception:
+    except Exception:  # noqa: BLE001 - a From header the email package cannot read: no sender
         return None
     for _name, address in addresses:
         address = address.strip().lower()
@@ -441,7 +443,7 @@ def _answer_context(message: EmailMessage) -> dict[str, object]:
     try:
         subject = str(message.get("Subject", "") or "")
         message_id = str(message.get("Message-ID", "") or "").strip()
-    except Exception:
+    except Exception:  # noqa: BLE001 - unreadable headers: answer without threading, still answer
         subject, message_id = "", ""
     return {"original_subject": subject[:200], "in_reply_to": message_id[:998] if message_id.startswith("<") else ""}
 

@@ -29,7 +29,8 @@ def sign(secret_keys: Sequence[str], purpose: str, payload: object) -> str:
 def unsign(secret_keys: Sequence[str], purpose: str, token: str) -> object | None:
     """The payload, or ``None`` when the token was not signed by us for this purpose."""
     try:
-        return _serializer(secret_keys, purpose).loads(token)
+        payload: object = _serializer(secret_keys, purpose).loads(token)
+        return payload
     except BadSignature:
         return None
 

@@ -44,8 +44,16 @@ from tautan.core.i18n import N_, SUPPORTED_LOCALES, Translator, normalize_locale
 from tautan.core.model import InvitationStatus
 from tautan.core.uow import Clock, UnitOfWork
 from tautan.core.views import DOCUMENT_TYPE_LABELS, INVITATION_STATUS_LABELS, InvitationView
-from tautan.mail.links import INVITATION_PAGE, REQUEST_LINK_TTL, SUPPLIER_REQUEST, UNSUBSCRIBE, sign, unsign, unsubscribe_url
 from tautan.mail.compose import inviter_line
+from tautan.mail.links import (
+    INVITATION_PAGE,
+    REQUEST_LINK_TTL,
+    SUPPLIER_REQUEST,
+    UNSUBSCRIBE,
+    sign,
+    unsign,
+    unsubscribe_url,
+)
 from tautan.mail.onboarding import onboarding_text
 from tautan.mail.templating import render
 
@@ -447,7 +455,7 @@ class InvitationPages:
                       lang_links={code: f"{here}?lang={code}" for code in SUPPORTED_LOCALES}, **context)
         response = HTMLResponse(html, status_code=status, headers=dict(SECURITY_HEADERS))
         secure = self.container.settings.public_base_url.startswith("https://")
-        if nonce is not None:
+        if nonce is not None and csrf_for is not None:
             prefix = self.COOKIE_PATHS.get(route or "", "/i/")
             response.set_cookie(csrf_cookie(csrf_for), nonce, path=self.root(request) + prefix,
                                 httponly=True, samesite="strict", secure=secure)

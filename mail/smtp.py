@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session
+from aiosmtpd.smtp import SMTP, Session
+from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
 from tautan.core.errors import TautanError, Unavailable
 from tautan.core.inbox import Stored
@@ -89,14 +90,14 @@ class InboundHandler:
         future = asyncio.get_running_loop().run_in_executor(None, work)
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.store_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Unavailable() from None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: SmtpEnvelope) -> str:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
-        if len(raw) > server.data_size_limit:
+        if server.data_size_limit is not None and len(raw) > server.data_size_limit:
             return MESSAGE_TOO_BIG
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         try:
@@ -104,7 +105,7 @@ class InboundHandler:
             stored = await asyncio.wait_for(
                 self._group.store(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
                                   source=f"smtp:{peer}"), timeout=self.store_timeout)
-        except asyncio.TimeoutError:  # the database is locked or slow: the sender retries (a duplicate is absorbed)
+        except TimeoutError:  # the database is locked or slow: the sender retries (a duplicate is absorbed)
             log.warning("smtp: storing a message from %s took too long; asked the sender to retry", peer)
             return TRY_AGAIN_LATER
         except TautanError:
@@ -159,12 +160,12 @@ class _GroupCommit:
                 messages = [(raw, envelope, source) for raw, envelope, source, _ in group]
                 try:
                     results = await loop.run_in_executor(None, self.inbound.receive_many, messages)
-                except Exception as error:  # handed to each waiting sender, which answers 451
+                except Exception as error:  # noqa: BLE001 - handed to each waiting sender, which answers 451
                     for *_, done in group:
                         if not done.done():
                             done.set_exception(error)
                     continue
-                for (*_, done), stored in zip(group, results):
+                for (*_, done), stored in zip(group, results, strict=False):
                     if not done.done():
                         done.set_result(stored)
         finally:

@@ -25,13 +25,13 @@ from starlette.routing import Route
 
 from tautan.core import services, supplier_queries
 from tautan.core.errors import LinkExpired, LinkUsed, NotFound, TautanError, TooManyRequests
+from tautan.core.events import EventKind, Via
 from tautan.core.i18n import N_, Translator
 from tautan.core.model import DOCUMENT_TYPES, Status
 from tautan.core.services import SupplierSession
 from tautan.core.supplier_queries import Actor
 from tautan.core.transitions import STATUS_LABELS, Action, Side
 from tautan.core.views import DOCUMENT_TYPE_LABELS, EVENT_LABELS, VIA_LABELS
-from tautan.core.events import EventKind, Via
 from tautan.mail.links import SUPPLIER_SESSION, SUPPLIER_SIGN_IN, sign, unsign
 from tautan.mail.pages import MAX_TOKEN_LENGTH, InvitationPages, PageContainer, Refused
 
@@ -96,7 +96,7 @@ class SupplierPages(InvitationPages):
     def __init__(self, container: PageContainer) -> None:
         super().__init__(container)
 
-    def routes(self) -> list[Route]:  # type: ignore[override]
+    def routes(self) -> list[Route]:
         return [
             Route("/s", self.sign_in_form, methods=["GET", "POST"], name="supplier_sign_in"),
             Route("/s/connections", self.connections, methods=["GET"], name="supplier_connections"),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import click
+
 from tautan.cli import companies, connections, database, invitations, processes, status
 from tautan.cli.kit import (
     EXIT_OK,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import segno
+
 from tautan.cli import output
 from tautan.cli.kit import CLI_ACTOR, Kit
 from tautan.core import services

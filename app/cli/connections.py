@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import click
+
 from tautan.cli import output
 from tautan.cli.kit import CLI_ACTOR, Kit, LocalizedUsageError
 from tautan.core import services
@@ -13,7 +14,6 @@ from tautan.core.i18n import N_
 from tautan.core.model import DOCUMENT_TYPES, Status
 from tautan.core.transitions import Side
 from tautan.wiring import Container
-
 
 # Far beyond any real listing; a larger number would overflow the database's OFFSET: a usage error.
 MAX_PAGE = 1_000_000
@@ -73,15 +73,16 @@ def register(cli: click.Group, kit: Kit) -> None:
         @click.pass_obj
         def command(container: Container, connection_id: int, reason: str | None, _lang: str | None,
                     as_json: bool) -> None:
-            common = dict(connection_id=connection_id, actor=CLI_ACTOR, via="cli")
             if name == "approve":
                 if reason:
                     raise LocalizedUsageError(t("--reason is for deny and disconnect."))
-                view = services.approve(container.uow(), **common)
+                view = services.approve(container.uow(), connection_id=connection_id, actor=CLI_ACTOR, via="cli")
             elif name == "deny":
-                view = services.deny(container.uow(), reason=reason, **common)
+                view = services.deny(container.uow(), connection_id=connection_id, reason=reason, actor=CLI_ACTOR,
+                                     via="cli")
             else:
-                view = services.disconnect(container.uow(), side=Side.CUSTOMER, reason=reason, **common)
+                view = services.disconnect(container.uow(), connection_id=connection_id, side=Side.CUSTOMER,
+                                           reason=reason, actor=CLI_ACTOR, via="cli")
             if as_json:
                 return output.print_json(output.connection_json(view))
             click.echo(t(done, id=view.id, supplier=view.supplier, customer=view.customer,

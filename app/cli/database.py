@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from tautan.cli.kit import Kit
 from tautan.wiring import Container
 
@@ -22,6 +23,7 @@ def register(cli: click.Group, kit: Kit) -> None:
     @click.pass_obj
     def db_upgrade(container: Container, _lang: str | None) -> None:
         from sqlalchemy import exc as sa_exc
+
         from tautan.core.errors import Unavailable
         from tautan.db import upgrade
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
+
 from tautan.cli import output
 from tautan.cli.kit import CLI_ACTOR, EXIT_USER_ERROR, Kit, LocalizedUsageError
 from tautan.core import services

@@ -6,9 +6,10 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import click
+
 from tautan.core.i18n import SUPPORTED_LOCALES, Translator
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
@@ -51,7 +52,7 @@ def _localized(t: Translator) -> tuple[type[click.Command], type[click.Group]]:
             option = super().get_help_option(ctx)  # type: ignore[misc]
             if option is not None:
                 option.help = t("Show this message and exit.")
-            return option
+            return cast("click.Option | None", option)
 
     class Command(Localized, click.Command):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -87,7 +88,7 @@ class Kit:
     group_class: type[click.Group]
 
     @property
-    def lang_choice(self) -> click.Choice:
+    def lang_choice(self) -> click.Choice[str]:
         return click.Choice(SUPPORTED_LOCALES, case_sensitive=False)
 
     def json_flag(self, f: Any) -> Any:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tautan.core.i18n import Translator
-from tautan.core.model import Status
+from tautan.core.model import InvitationStatus, Status
 from tautan.core.transitions import STATUS_LABELS
 from tautan.core.views import (
     DOCUMENT_TYPE_LABELS,
@@ -58,7 +58,8 @@ def print_invitation(t: Translator, v: InvitationView) -> None:
     click.echo(t("Invitation {id} from {customer} to {supplier} <{email}>", id=v.id, customer=v.customer,
                  supplier=v.supplier, email=v.email))
     click.echo("  " + t("Document types: {types}", types=types(t, v.types)))
-    click.echo("  " + t("Status: {status}", status=t(INVITATION_STATUS_LABELS[v.status].message_id)))
+    status = t(INVITATION_STATUS_LABELS[InvitationStatus(v.status)].message_id)
+    click.echo("  " + t("Status: {status}", status=status))
     click.echo("  " + t("Language of the invitation: {lang}", lang=v.lang))
     click.echo("  " + t("Expires: {date}", date=t.moment(v.expires_at)))
     if v.message:
@@ -93,10 +94,11 @@ def print_table(t: Translator, rows: Sequence[ConnectionView]) -> None:
              moment(c.updated_at)] for c in rows]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     out = console()
-    out.print(Text("  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(), style="bold"))
-    for connection, row in zip(rows, body):
+    heading = "  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=False))
+    out.print(Text(heading.rstrip(), style="bold"))
+    for connection, row in zip(rows, body, strict=False):
         line = Text()
-        for i, (cell, width) in enumerate(zip(row, widths)):
+        for i, (cell, width) in enumerate(zip(row, widths, strict=False)):
             if i:
                 line.append("  ")
             line.append(cell.ljust(width) if i < len(row) - 1 else cell,
@@ -108,9 +110,9 @@ def print_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A plain table: a bold header, columns as wide as their widest cell."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     out = console()
-    out.print(Text("  ".join(c.ljust(w) for c, w in zip(header, widths)).rstrip(), style="bold"))
+    out.print(Text("  ".join(c.ljust(w) for c, w in zip(header, widths, strict=False)).rstrip(), style="bold"))
     for row in rows:
-        out.print(Text("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()))
+        out.print(Text("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()))
 
 
 def print_connection(t: Translator, c: ConnectionView) -> None:

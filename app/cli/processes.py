@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import click
+
 from tautan.cli.kit import Kit, LocalizedUsageError
 from tautan.wiring import Container
 

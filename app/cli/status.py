@@ -6,9 +6,11 @@ import datetime as dt
 
 import click
 from babel.dates import format_timedelta
+
 from tautan.cli import output
 from tautan.cli.kit import Kit
-from tautan.core.backlog import as_json as backlog_json, backlog
+from tautan.core.backlog import as_json as backlog_json
+from tautan.core.backlog import backlog
 from tautan.wiring import Container
 
 

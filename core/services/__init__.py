@@ -50,8 +50,8 @@ from tautan.core.services.identity import (
     supplier_identity,
 )
 from tautan.core.services.invitations import (
-    InviteRow,
     Invited,
+    InviteRow,
     accept,
     answer_types,
     cancel,

@@ -11,6 +11,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from tautan.core.errors import (
     InvalidInput,
     NotFound,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+
 from tautan.core.errors import (
     InvalidInput,
     NotFound,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
+
 from tautan.core.errors import (
     AlreadyConnected,
     AlreadyRequested,
@@ -19,9 +20,10 @@ from tautan.core.errors import (
     Suppressed,
     TautanError,
 )
-from tautan.core.i18n import N_
 from tautan.core.events import EVENT_OF_ACTION, Channel
+from tautan.core.i18n import N_
 from tautan.core.model import (
+    Base,
     Company,
     Connection,
     DocumentType,
@@ -57,14 +59,14 @@ from tautan.core.services._base import (
     _supplier_for,
     _suppressed,
     _type_codes,
-    _verify_domain,
     _unique_slug,
+    _verify_domain,
     _via,
     new_reply_token,
     normalize_email,
 )
-from tautan.core.services.news import tell_supplier
 from tautan.core.services.identity import onboarding_of
+from tautan.core.services.news import tell_supplier
 from tautan.core.transitions import Action, Side, transition
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import (
@@ -118,9 +120,10 @@ def invite(uow: UnitOfWork, *, customer: CompanyRef, email: str, types: Sequence
         if requested:
             raise AlreadyRequested(supplier=supplier.name, types=requested)
 
-        for connection in connections.values():
-            if connection.status == Status.INVITED and not connection.invitation.is_live(now):
-                _expire_invitation(uow, connection.invitation, actor="system", via="system")
+        for existing in connections.values():
+            if (existing.status == Status.INVITED and existing.invitation is not None
+                    and not existing.invitation.is_live(now)):
+                _expire_invitation(uow, existing.invitation, actor="system", via="system")
 
         live = session.scalars(
             select(Invitation).where(Invitation.customer_id == inviting.id,
@@ -541,7 +544,7 @@ def _invite_chunk(uow: UnitOfWork, rows: Sequence[InviteRow], *, customer: Compa
     results: list[Invited | None] = [None] * len(rows)
     pending: list[_New] = []
     seen: set[str] = set()
-    for position, (row, check) in enumerate(zip(rows, checked)):
+    for position, (row, check) in enumerate(zip(rows, checked, strict=False)):
         if isinstance(check, TautanError):
             results[position] = Invited(email=row.email, error=check)
             continue
@@ -587,30 +590,36 @@ def _insert_new(uow: UnitOfWork, inviting: Company, rows: list[_New], results: l
         {"name": r.name, "name_key": search_key(r.name), "search_name": search_key(r.name), "parent_key": 0,
          "parent_id": None, "role": Role.SUPPLIER, "slug": r.slug, "locale": _guess_locale(r.email),
          "created_at": now} for r in rows])
-    session.execute(insert(Membership.__table__), [
+    session.execute(insert(_table(Membership)), [
         {"company_id": company, "person_id": person, "role": MemberRole.CONTACT}
-        for company, person in zip(suppliers, people)])
+        for company, person in zip(suppliers, people, strict=False)])
     invitations = insert_all(Invitation.__table__, [
         {"customer_id": inviting.id, "supplier_id": supplier, "email": r.email, "lang": r.lang,
          "message": r.message, "inviter": actor, "reply_token": new_reply_token(),
          "status": InvitationStatus.PENDING, "created_at": now, "invited_at": now, "expires_at": now + ttl,
          "closed_at": None, "reminders_sent": 0, "last_sent_at": None, "version": 1}
-        for r, supplier in zip(rows, suppliers)])
+        for r, supplier in zip(rows, suppliers, strict=False)])
     status = transition(Action.INVITE, None, Side.CUSTOMER)
-    pairs = [(r, supplier, invitation, document_type) for r, supplier, invitation in zip(rows, suppliers, invitations)
+    pairs = [(r, supplier, invitation, document_type)
+             for r, supplier, invitation in zip(rows, suppliers, invitations, strict=False)
              for document_type in r.types]
     connections = insert_all(Connection.__table__, [
         {"customer_id": inviting.id, "supplier_id": supplier, "type_id": document_type.id, "status": status,
          "invitation_id": invitation, "created_at": now, "updated_at": now, "version": 1}
         for _, supplier, invitation, document_type in pairs])
-    session.execute(insert(Event.__table__), [
+    session.execute(insert(_table(Event)), [
         {"kind": EVENT_OF_ACTION[Action.INVITE], "actor": actor, "via": _via(via), "at": now,
          "customer_id": inviting.id, "supplier_id": supplier, "connection_id": connection,
          "invitation_id": invitation, "details": {"type": document_type.code, "previous": None, "status": status}}
-        for (_, supplier, invitation, document_type), connection in zip(pairs, connections)])
-    session.execute(insert(Outbox.__table__), [
+        for (_, supplier, invitation, document_type), connection in zip(pairs, connections, strict=False)])
+    session.execute(insert(_table(Outbox)), [
         {"channel": Channel.EMAIL, "kind": "invitation", "recipient": r.email, "lang": r.lang,
          "invitation_id": invitation, "payload": {}, "status": OutboxStatus.PENDING, "attempts": 0,
-         "created_at": now, "next_attempt_at": now} for r, invitation in zip(rows, invitations)])
-    for r, invitation in zip(rows, invitations):
+         "created_at": now, "next_attempt_at": now} for r, invitation in zip(rows, invitations, strict=False)])
+    for r, invitation in zip(rows, invitations, strict=False):
         results[r.position] = Invited(email=r.email, invitation_id=invitation, invited=True)
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's table, typed as one (``__table__`` is declared as a ``FromClause``)."""
+    return cast(Table, model.__table__)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+
 from tautan.core.events import Channel
 from tautan.core.model import Company, Connection, Membership, Outbox, Person
 from tautan.core.uow import UnitOfWork

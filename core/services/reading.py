@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, func, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
+
 from tautan.core.errors import (
     InvalidInput,
     NotFound,

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+
+from tautan.core.events import EventKind
 from tautan.core.model import (
     Company,
     Connection,
+    Event,
     Invitation,
     Membership,
     Person,
 )
-from tautan.core.events import EventKind
-from tautan.core.model import Event
 from tautan.core.services._base import _invitation, _type_codes, _via
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import (

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+
 from tautan.core.errors import (
     AlreadyConnected,
     InvalidInput,
@@ -139,7 +140,7 @@ def _act(uow: UnitOfWork, action: Action, side: Side, *, connection_id: int, act
             raise NotFound(N_("There is no connection with id {id}."), id=connection_id)
         current = connection.status
         status = transition(action, current, side)
-        details = {"reason": reason} if reason else {}
+        details: dict[str, Any] = {"reason": reason} if reason else {}
         _move(uow, connection, status, action, actor=actor, via=via, previous=current, kind=kind, **details)
         if side is Side.CUSTOMER and action in _NEWS:
             tell_supplier(uow, [connection], _NEWS[action], reason=reason)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from tautan.core.errors import (
     InvalidInput,
     InvitationExpired,
@@ -27,6 +28,7 @@ from tautan.core.i18n import N_
 from tautan.core.model import (
     Company,
     Connection,
+    Event,
     InvitationStatus,
     MemberRole,
     Membership,
@@ -35,7 +37,6 @@ from tautan.core.model import (
     SignIn,
     Status,
 )
-from tautan.core.model import Event
 from tautan.core.services._base import _clean_name, _move, _via, normalize_email
 from tautan.core.services.news import tell_supplier
 from tautan.core.services.requests import _act, _request

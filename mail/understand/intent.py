@@ -169,7 +169,7 @@ def _clauses(lines: list[str]) -> list[_Clause]:
                 if current.words or current.marker:
                     sentence_clauses.append(current)
             for clause in sentence_clauses:
-                content = [c for w, c in zip(clause.words, clause.concepts) if w not in lexicon.FILLERS]
+                content = [c for w, c in zip(clause.words, clause.concepts, strict=False) if w not in lexicon.FILLERS]
                 if content and content[0] in ("QWORD", "CONFIRMQ"):
                     clause.question = True
             if question and sentence_clauses:
@@ -180,12 +180,12 @@ def _clauses(lines: list[str]) -> list[_Clause]:
 
 def _only_particles(clause: _Clause) -> bool:
     return all(c in _PARTICLES or (not c and w in lexicon.FILLERS) or c.startswith("TYPE:")
-               for w, c in zip(clause.words, clause.concepts))
+               for w, c in zip(clause.words, clause.concepts, strict=False))
 
 
 def _first_content(clause: _Clause, i: int) -> bool:
     return all(w in lexicon.FILLERS or c in ("THANKS", "YESW") for w, c in
-               zip(clause.words[:i], clause.concepts[:i]))
+               zip(clause.words[:i], clause.concepts[:i], strict=False))
 
 
 def _read_clause(clause: _Clause, index: int, signals: set[str]) -> tuple[list[_Decision], set[str], set[str]]:
@@ -203,7 +203,7 @@ def _read_clause(clause: _Clause, index: int, signals: set[str]) -> tuple[list[_
         if negation:
             signals.add("negation")
 
-    for i, (word, concept) in enumerate(zip(words, concepts)):
+    for i, (word, concept) in enumerate(zip(words, concepts, strict=False)):
         negated = neg is not None and i - neg <= 4
         rest = [w for w in words[i + 1:] if w not in lexicon.FILLERS and _concept(w) not in ("THANKS", "DEFER")]
         if concept == "NEG" or (concept == "NO" and not _first_content(clause, i)):
@@ -369,7 +369,7 @@ def understand(text: str, *, subject: str = "") -> Understanding:
             named[decision.lean] |= decision.types
         if negated_types:
             named["decline"] |= negated_types
-        decided_by.extend(w for w, c in zip(clause.words, clause.concepts)
+        decided_by.extend(w for w, c in zip(clause.words, clause.concepts, strict=False)
                           if c in ("ACC", "ACCW", "DEC", "DECW", "YES", "YESW", "NO", "NEG", "OBJ"))
     language = _language(joined, decided_by)
     leans = {d.lean for d in live}
@@ -392,18 +392,18 @@ def understand(text: str, *, subject: str = "") -> Understanding:
         lean = leans.pop()
     mine = [d for d in live if d.lean == lean]
     strong = any(d.strong for d in mine)
-    types = tuple(sorted(named[lean]))
+    chosen = tuple(sorted(named[lean]))
     other = tuple(sorted(named["decline" if lean == "accept" else "accept"] - named[lean]))
     if "ALL" in {c for clause in clauses for c in clause.concepts}:
-        types, other = (), ()
-    if types or other:
+        chosen, other = (), ()
+    if chosen or other:
         signals.add("partial")
     first_decision = min(d.clause for d in mine)
     hedged_after = any(clauses[i].marker == "CONTRAST" and i > first_decision and
                        not any(d.clause == i for d in mine) for i in range(len(clauses)))
     if hedged_after:
         signals.add("contrast")
-    content = [w for c in clauses for w, k in zip(c.words, c.concepts)
+    content = [w for c in clauses for w, k in zip(c.words, c.concepts, strict=False)
                if w not in lexicon.FILLERS and k not in ("THANKS",)]
     yes_no: Literal["yes", "no"] | None = None
     # A bare yes or no, told by particles ("ya", "ok", "betul", "tidak"), answers a confirmation
@@ -413,8 +413,8 @@ def understand(text: str, *, subject: str = "") -> Understanding:
             "condition", "question", "contradiction", "partial", "discussion", "deferral", "hypothetical",
             "undecided"}:
         yes_no = "yes" if lean == "accept" else "no"
-    result = functools.partial(Understanding, language=language, lean=lean, types=types, other_types=other,
-                               only=bool(types) and only, yes_no=yes_no)
+    result = functools.partial(Understanding, language=language, lean=lean, types=chosen, other_types=other,
+                               only=bool(chosen) and only, yes_no=yes_no)
     if "undecided" in signals or "discussion" in signals and "decided" not in signals:
         return Understanding("unclear", language, signals=tuple(sorted(signals | {"lean:" + lean})))
     if lean == "accept" and "deferral" in signals:
@@ -513,7 +513,7 @@ def _keyword_request(words: list[str]) -> tuple[Intent, Language | None] | None:
             return "help", _guess_language(" ".join(words)) or "en"
         return "help", "id"
     if set(words) <= _STATUS_WORDS and "status" in words:
-        language = None
+        language: Language | None = None
         if {"cek", "lihat", "mohon", "undangan", "saya", "kami", "apa", "bagaimana", "gimana",
             "koneksi", "permintaan"} & set(words):
             language = "id"

@@ -8,8 +8,7 @@ import email.policy
 import re
 from collections.abc import Iterator
 from email.message import Message
-
-
+from typing import cast
 
 # The email package raises all sorts of exceptions on malformed input (IndexError, ValueError,
 # LookupError, AttributeError, ...), so the helpers below catch Exception (noqa: BLE001) and fall
@@ -76,7 +75,7 @@ def _has_header(msg: Message, name: str) -> bool:
 
 def _content_type(part: Message) -> str:
     # Asked for dozens of times per message, and parsing the header is the costly part: keep it.
-    cached = getattr(part, "_tautan_content_type", None)
+    cached: str | None = getattr(part, "_tautan_content_type", None)
     if cached is not None:
         return cached
     try:
@@ -170,7 +169,7 @@ def _part_text(part: Message) -> str:
     """The decoded text of a non-multipart part (transfer encoding and charset undone)."""
     data: bytes | None
     try:
-        data = part.get_payload(decode=True)
+        data = cast("bytes | None", part.get_payload(decode=True))
     except Exception:  # noqa: BLE001
         data = None
     if not isinstance(data, (bytes, bytearray)):

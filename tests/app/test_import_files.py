@@ -4,6 +4,7 @@ line and what is wrong, in the reader's language; nothing is invited from a file
 from __future__ import annotations
 
 import pytest
+
 from tautan.cli import main
 
 

@@ -6,6 +6,7 @@ import json
 
 from click.testing import CliRunner
 from starlette.testclient import TestClient
+
 from tautan.cli import build_cli
 from tautan.core import inbox
 from tautan.core.backlog import backlog

@@ -12,20 +12,17 @@ from email import policy
 import pytest
 from sqlalchemy import func, select
 
-from tautan.settings import Settings
-from tautan.wiring import Container
-from tautan.worker import Worker
 from tautan.core import services
 from tautan.core.errors import InvitationClosed, Suppressed
 from tautan.core.model import Event, Outbox
 from tautan.mail.links import INVITATION_PAGE, UNSUBSCRIBE, unsign
 from tautan.mail.transport import MaildirTransport, SmtpTransport
-from tests.support import factories as f
+from tautan.settings import Settings
+from tautan.wiring import Container
+from tautan.worker import Worker
 from tests.support import MAIL_KEYS as KEYS
+from tests.support import factories as f
 from tests.support import free_port
-
-
-
 
 
 @pytest.fixture

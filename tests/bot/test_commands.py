@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 
 from tautan.bot import blocks as b
-from tautan.slack_store import SlackStore
 from tautan.core import services
 from tautan.core.i18n import translator
 from tautan.core.model import Connection, DocumentType, Event, Invitation, Role
 from tautan.core.views import ConnectionView, InvitationView
+from tautan.slack_store import SlackStore
 from tests.support.slack import MANY_WORKSPACES, install, iter_blocks_text
 
 ADMIN, MEMBER = "U1", "U2"
@@ -395,7 +395,7 @@ def test_row_menu_resends_cancels_disconnects_and_shows_history(slack) -> None: 
     bob = connected(slack, workspace.company_id, "bob@example.com", supplier_name="Bob Trading")
 
     resent = press(slack, menu(f"resend:{ana.id}"))
-    assert resent["text"] == "Invitation {} to PT Maju will be sent again.".format(ana.id)
+    assert resent["text"] == f"Invitation {ana.id} to PT Maju will be sent again."
     assert resent["replace_original"] is False
     assert any(e.kind == "resent" and e.invitation_id == ana.id for e in rows(slack, Event))
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tautan.slack_store import SlackStore, Workspace
 from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.i18n import translator
 from tautan.core.model import Outbox, OutboxStatus, Role
+from tautan.slack_store import SlackStore, Workspace
 from tests.support.slack import MANY_WORKSPACES, install, iter_blocks_text
 
 
@@ -306,8 +306,8 @@ def test_expiry_and_renewal_notices_offer_to_send_again(env) -> None:  # noqa: A
 
 
 def test_the_worker_delivers_the_notices(env, tmp_path) -> None:  # noqa: ANN001
-    from tautan.worker import Worker
     from tautan.mail.transport import transport_from_url
+    from tautan.worker import Worker
 
     one = bind(env, "T1", "PT Satu")
     maju = invite(env, one, "ana@pt-maju.co.id", "PT Maju", ["catalog"])

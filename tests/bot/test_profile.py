@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tautan.slack_store import SlackStore
 from tautan.core import services
 from tautan.core.model import Role
+from tautan.slack_store import SlackStore
 from tests.support.slack import iter_blocks_text
 
 ADMIN = "U1"

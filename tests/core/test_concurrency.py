@@ -12,11 +12,11 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from tautan.db import make_engine, make_session_factory
 from tautan.core import services
 from tautan.core.errors import ConcurrentChange, InvitationClosed, UserError
 from tautan.core.model import Connection, Event, Status
 from tautan.core.uow import UnitOfWork
+from tautan.db import make_engine, make_session_factory
 from tests.support import factories as f
 
 

@@ -67,6 +67,7 @@ def test_a_failing_beat_does_not_stop_the_work() -> None:
 
 def test_notices_are_queued_only_when_wanted_and_expire(uow, clock) -> None:  # noqa: ANN001
     from sqlalchemy import select
+
     from tautan.core import services
     from tautan.core.model import Outbox
     from tests.support import factories as f

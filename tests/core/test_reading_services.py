@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from tautan.core import services
 from tautan.core.errors import InvalidInput, InvitationClosed, InvitationExpired
 from tautan.core.events import EventKind
 from tautan.core.views import EVENT_LABELS
-
 from tests.support import factories as f
 
 ACTOR = "email:ana@pt-maju.co.id"

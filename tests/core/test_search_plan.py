@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
-from tautan.db import make_engine, make_session_factory
 from tautan.core import services
 from tautan.core.uow import UnitOfWork
+from tautan.db import make_engine, make_session_factory
 
 pytestmark = pytest.mark.postgres_only
 

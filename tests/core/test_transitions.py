@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 from sqlalchemy import func, select
+
 from tautan.core import services
 from tautan.core.errors import InvalidTransition, NotAllowed, UserError
 from tautan.core.model import Connection, Event, Status
 from tautan.core.transitions import TRANSITIONS, Action, Side, transition
 from tautan.core.uow import UnitOfWork
-
 from tests.support import factories as f
 
 STATES: list[Status | None] = [None, *Status]

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from tautan.core import services
 from tautan.db import upgrade
+from tautan.mail.links import invitation_url
 from tautan.settings import Settings
 from tautan.web import create_app
 from tautan.wiring import Container
-from tautan.core import services
-from tautan.mail.links import invitation_url
-from tests.support import factories
-from tests.support import IN_CI
+from tests.support import IN_CI, factories
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -14,8 +14,8 @@ from babel.messages.pofile import read_po
 
 from tautan.core.errors import InvalidTransition, TautanError, UserError
 from tautan.core.i18n import normalize_locale, translator
-from tautan.core.transitions import ACTION_LABELS, STATUS_LABELS, Action
 from tautan.core.model import Status
+from tautan.core.transitions import ACTION_LABELS, STATUS_LABELS, Action
 from tautan.core.views import VIA_LABELS
 from tautan.locales.update import KEYWORDS
 

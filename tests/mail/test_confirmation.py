@@ -11,13 +11,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+
 from tautan.core import services
 from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import SmtpTransport
 from tautan.worker import Worker
-
-from tests.support import free_port
 from tests.support import factories as f
+from tests.support import free_port
 
 DOMAIN = "connect.example.id"
 
@@ -65,6 +65,7 @@ def _send(inbound, port: int, message: EmailMessage) -> None:  # noqa: ANN001
 
 def _outcomes(container) -> list[str]:  # noqa: ANN001
     from sqlalchemy import select
+
     from tautan.core.model import Inbox
 
     with container.uow() as uow:

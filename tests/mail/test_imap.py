@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from tautan.settings import Settings
-from tautan.wiring import Container
 from tautan.core import services
 from tautan.mail.imap import ImapPoller, envelope_of
-from tests.support import factories as f
+from tautan.settings import Settings
+from tautan.wiring import Container
 from tests.support import IN_CI, free_port
+from tests.support import factories as f
 
 DOMAIN = "connect.example.id"
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
+
 from tautan.core import inbox, services
 from tautan.core.model import Inbox, InboxStatus
 from tautan.core.uow import UnitOfWork
@@ -26,7 +27,6 @@ from tautan.mail.transport import SmtpTransport
 from tautan.settings import Settings
 from tautan.wiring import Container
 from tautan.worker import Worker
-
 from tests.support import certificate, free_port
 from tests.support import factories as f
 
@@ -374,6 +374,7 @@ def dsn_for(token: str, recipient: str) -> bytes:
 
 def test_a_confirmed_request_reaches_the_customer(container, server, worker, smtp_sink, clock) -> None:  # noqa: ANN001
     from starlette.testclient import TestClient
+
     from tautan.web import create_app
 
     inbound, port = server

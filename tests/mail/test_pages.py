@@ -12,17 +12,16 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from tautan.settings import Settings
-from tautan.web import create_app
-from tautan.wiring import Container
 from tautan.core import services
 from tautan.core.errors import Suppressed
 from tautan.core.i18n import translator
 from tautan.core.uow import UnitOfWork
 from tautan.core.views import InvitationView
 from tautan.mail.links import INVITATION_PAGE, UNSUBSCRIBE, invitation_url, sign, unsubscribe_url
-from tests.support import factories
-from tests.support import FakeClock, free_port
+from tautan.settings import Settings
+from tautan.web import create_app
+from tautan.wiring import Container
+from tests.support import FakeClock, factories, free_port
 
 KEYS = ("k1",)
 BASE = "http://testserver"

@@ -12,6 +12,7 @@ from email.utils import make_msgid
 
 import pytest
 from sqlalchemy import select, text
+
 from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.model import Inbox, Outbox, OutboxStatus
@@ -20,7 +21,6 @@ from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import DeliveryError, SmtpTransport
 from tautan.settings import Settings
 from tautan.worker import Worker
-
 from tests.support import factories as f
 from tests.support import free_port
 from tests.support.smtp import running_sink

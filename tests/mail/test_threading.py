@@ -7,7 +7,6 @@ from __future__ import annotations
 from tautan.core import services
 from tautan.mail.transport import SmtpTransport
 from tautan.worker import Worker
-
 from tests.support import factories as f
 
 

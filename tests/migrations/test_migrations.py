@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from tautan.db import alembic_config, make_engine, schema, upgrade
 from tautan.core.model import DOCUMENT_TYPES, DocumentType
+from tautan.db import alembic_config, make_engine, schema, upgrade
 
 
 def _diff(url: str) -> list[object]:

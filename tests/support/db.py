@@ -21,7 +21,7 @@ def postgres_available(url: str = POSTGRES_URL) -> bool:
             connection.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:  # any failure to connect means: no server for the PostgreSQL half
+    except Exception:  # noqa: BLE001 - any failure to connect means: no server for the PostgreSQL half
         return False
 
 

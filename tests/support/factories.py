@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tautan.core import services
 from tautan.core.model import Role, Status
-from tautan.core.views import InvitationView
 from tautan.core.transitions import Side
 from tautan.core.uow import UnitOfWork
+from tautan.core.views import InvitationView
 from tests.support import FakeClock
 
 CUSTOMER = "PT Pelanggan Jaya"

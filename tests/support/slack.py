@@ -13,8 +13,8 @@ import hmac
 import json
 import threading
 import time
-import uuid
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
