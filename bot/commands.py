@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import segno
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -320,7 +321,22 @@ def _export(asked: Asked) -> None:
 
 
 def _link(asked: Asked) -> None:
-    asked.reply(message=m.join_message(asked.deps, asked.who, " ".join(asked.args) or None))
+    """The join page and request address, then its QR code as an image to print or put online."""
+    unit = " ".join(asked.args) or None
+    asked.reply(message=m.join_message(asked.deps, asked.who, unit))
+    url, slug = m.join_url(asked.deps, asked.who, unit)
+    picture = io.BytesIO()
+    segno.make(url, error="m").save(picture, kind="png", scale=8, border=4)
+    t = asked.t
+    try:
+        asked.client.files_upload_v2(
+            channel=asked.command.get("channel_id") or asked.who.user_id, content=picture.getvalue(),
+            filename=f"{slug}-join.png", title=t("QR code of the join page"),
+            initial_comment=t("Scanning it opens {url}.", url=url))
+    except SlackApiError as error:
+        log.info("slack: could not upload the QR code: %s", error.response.get("error"))
+        asked.reply(b.escape(t("I cannot share a file in this conversation. Add the app to the channel, or type "
+                               "/connect link in the app's Messages tab.")))
 
 
 def _profile(asked: Asked) -> None:

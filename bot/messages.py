@@ -607,12 +607,19 @@ def _capitalize(text: str) -> str:
 
 # --- the supplier sign-up: join links and a supplier's identity -----------------------------------
 
+def join_url(deps: Deps, who: Who, unit: str | None = None) -> tuple[str, str]:
+    """The join page of the workspace's company (or one of its units), and a slug to name files by."""
+    target = services.join_link(deps.uow(), who.company_id, unit=unit)
+    base = deps.public_base_url.rstrip("/")
+    return (f"{base}/join/{target.customer_slug}" + (f"/{target.unit_slug}" if target.unit_slug else ""),
+            target.request_slug)
+
+
 def join_message(deps: Deps, who: Who, unit: str | None = None) -> dict[str, Any]:
     """The join page, the request address, and where the QR code comes from."""
     t = who.t
     target = services.join_link(deps.uow(), who.company_id, unit=unit)
-    base = deps.public_base_url.rstrip("/")
-    url = f"{base}/join/{target.customer_slug}" + (f"/{target.unit_slug}" if target.unit_slug else "")
+    url, _slug = join_url(deps, who, unit)
     address = f"request+{target.request_slug}@{deps.mail_domain}"
     lines = [t("Suppliers can ask {customer} to connect on this page: {url}", customer=b.escape(target.display_name),
                url=f"<{url}>"),

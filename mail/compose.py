@@ -292,7 +292,9 @@ def _compose_supplier(item: OutboxItem, config: MailConfig, *, now: dt.datetime)
                        types=t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) if c in DOCUMENT_TYPE_LABELS else c
                                     for c in payload.get("types", [])),
                        # The next step: asking again, after the supplier signs in (a GET changes nothing).
-                       next_url=f"{page_url}/connections/{ids[0]}" if ids else page_url)
+                       next_url=f"{page_url}/connections/{ids[0]}" if ids else page_url,
+                       onboarding=onboarding_text(t, payload.get("onboarding"), customer=customer)
+                       if decision == "approved" else None)
     message = _headers(item, config, t, now=now, subject=subject, sender_name="Tautan", reply_to=None)
     thread = payload.get("thread")
     if isinstance(thread, list) and len(thread) == 2:

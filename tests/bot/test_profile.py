@@ -63,6 +63,11 @@ def test_link_gives_the_join_page_and_the_request_address(slack) -> None:  # noq
     answer = text_of(ask(slack, "link"))
     assert f"<https://tautan.example.id/join/{slug}>" in answer
     assert f"request+{slug}@connect.example.id" in answer and "tautan link" in answer
+    (upload,) = slack.fake.wait_for("files.getUploadURLExternal")  # and the QR code, as an image
+    (complete,) = slack.fake.wait_for("files.completeUploadExternal")
+    assert upload["filename"] == f"{slug}-join.png" and complete["channel_id"] == "C1"
+    (sent,) = [params for path, params, _ in slack.fake.calls if path.startswith("upload/")]
+    assert sent["raw"].startswith("\ufffdPNG")  # the PNG signature (its first byte is not UTF-8)
 
 
 def test_profile_opens_a_form_and_saves_it(slack) -> None:  # noqa: ANN001

@@ -158,6 +158,36 @@ def test_the_confirmation_email_says_how_to_send_documents(container: Any, worke
     assert "Nothing else is needed" not in text and "Tidak ada lagi" not in text
 
 
+@pytest.mark.parametrize(("email", "expected"), [
+    ("sales@maju-trading.example", ["How to send your documents to PT Pelanggan Jaya:",
+                                    "Send each invoice through PEPPOL to participant id 0195:id123.",
+                                    "Questions? Contact ap@pelanggan.co.id."]),
+    ("ana@pt-maju.co.id", ["Cara mengirim dokumen Anda kepada PT Pelanggan Jaya:",
+                           "Kirim setiap faktur melalui PEPPOL ke ID peserta 0195:id123.",
+                           "Ada pertanyaan? Hubungi ap@pelanggan.co.id."]),
+])
+def test_the_email_after_a_request_is_approved_says_how_to_send_documents(
+        container: Any, worker: Worker, smtp_sink: Any, email: str, expected: list[str]) -> None:
+    """Connected by an approved request, not an accepted invitation: the news says the same as the
+    confirmation of an accepted invitation, in the contact's language (that of its invitation)."""
+    uow = container.uow
+    f.companies(uow())
+    services.set_customer_profile(uow(), customer=f.CUSTOMER, peppol_id="0195:ID123", contact="ap@pelanggan.co.id",
+                                  actor=f.ADMIN, via="cli")
+    f.invite(uow(), types=("catalog",), email=email)  # a contact, who reads in its invitation's language
+    (request,) = services.request(uow(), supplier=f.SUPPLIER, customer=f.CUSTOMER, types=["invoice"],
+                                  actor=f.CONTACT, via="email")
+    worker.run_once()
+    before = len(smtp_sink[0].messages())
+    services.approve(uow(), connection_id=request.id, actor=f.ADMIN, via="slack")
+    worker.run_once()
+    (approved,) = smtp_sink[0].messages()[before:]
+    text = approved.get_body(("plain",)).get_content()
+    html = approved.get_body(("html",)).get_content()
+    for line in expected:
+        assert line in text and line in html.replace("&#39;", "'"), line
+
+
 def test_without_onboarding_information_the_email_says_whom_to_contact(container: Any, worker: Worker,
                                                                         smtp_sink: Any) -> None:
     f.companies(container.uow())

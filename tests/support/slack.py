@@ -68,7 +68,7 @@ class FakeSlack:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""  # an upload may be binary
                 if self.path.lstrip("/").startswith("upload/"):  # a file's bytes (files.uploadV2's second step)
                     params: dict[str, Any] = {"raw": raw}
                 elif "json" in (self.headers.get("Content-Type") or ""):
