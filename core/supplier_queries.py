@@ -19,7 +19,7 @@ from tautan.core.model import Company, Connection, DocumentType, Event, Person, 
 from tautan.core.services._base import _escape_like
 from tautan.core.transitions import TRANSITIONS, Action, Side
 from tautan.core.uow import UnitOfWork
-from tautan.core.views import Page
+from tautan.core.views import Page, join_path
 
 MAX_PER_PAGE = 100
 
@@ -61,6 +61,7 @@ class CustomerGroup:
     customer: str
     last_change: dt.datetime
     lines: tuple[ConnectionLine, ...]
+    join_path: str = ""  # the customer's (or unit's) join page, to ask for more
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def connections(uow: UnitOfWork, *, supplier_id: int, customer: str | None = Non
             groups.append(CustomerGroup(
                 customer_id=customer_id, customer=lines[0].customer.display_name,
                 last_change=max(c.updated_at for c in lines),
-                lines=tuple(_line(c, latest.get(c.id), names) for c in lines)))
+                lines=tuple(_line(c, latest.get(c.id), names) for c in lines),
+                join_path=join_path(lines[0].customer)))
         return Page(items=tuple(groups), total=total, page=page, per_page=per_page)
 
 

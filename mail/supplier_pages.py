@@ -192,6 +192,7 @@ class SupplierPages(InvitationPages):
             "customer": g.customer,
             "last_change": t.date(g.last_change, "medium"),
             "lines": [self.line(t, line, g.customer) for line in g.lines],
+            "join_path": self.root(request) + g.join_path if g.join_path else "",
         } for g in result.items]
         pages = {
             "previous": f"/s/connections?{urlencode({**filters, 'page': page - 1})}" if page > 1 else None,

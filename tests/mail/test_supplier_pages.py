@@ -230,6 +230,7 @@ def test_connections_grouped_by_customer_with_people_not_ids(client: TestClient,
     assert "slack:" not in html and "email:" not in html
     assert "PT Lain" not in html and "<span class=\"type\">order" not in html  # never another supplier's row
     assert html.count('value="accept"') == 2 and html.count('value="decline"') == 2
+    assert '<a href="/join/pt-pelanggan-jaya">Join page of PT Pelanggan Jaya</a>' in html  # to ask for more
 
 
 def test_filters_and_paging_are_query_parameters(client: TestClient, uow: UnitOfWork, engine: Engine,
