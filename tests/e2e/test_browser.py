@@ -5,22 +5,16 @@ locally when Chromium or Playwright is missing; a failure under CI."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from tautan.core import services
-from tautan.db import upgrade
 from tautan.mail.links import invitation_url
-from tautan.settings import Settings
-from tautan.web import create_app
 from tautan.wiring import Container
 from tests.support import IN_CI, factories
+from tests.support.live import live_server as running
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,27 +32,8 @@ def unavailable(reason: str) -> None:
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, Container]]:
     """The real ASGI app served by uvicorn in a background thread, on a fresh SQLite database."""
-    url = f"sqlite:///{tmp_path / 'tautan.db'}"
-    upgrade(url)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for the port
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    container = Container(Settings(database_url=url, secret_keys=("browser-test-key",), public_base_url=base_url))
-    server = uvicorn.Server(uvicorn.Config(create_app(container), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield base_url, container
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        container.close()
+    with running(tmp_path) as served:
+        yield served
 
 
 def test_a_supplier_accepts_in_a_real_browser(live_server: tuple[str, Container], tmp_path: Path) -> None:

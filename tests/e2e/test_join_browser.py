@@ -6,25 +6,19 @@ skipped locally."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from tautan.core import services
 from tautan.core.model import Outbox
-from tautan.db import upgrade
-from tautan.settings import Settings
-from tautan.web import create_app
 from tautan.wiring import Container
 from tests.support import IN_CI
 from tests.support import factories as f
+from tests.support.live import live_server as running
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -44,28 +38,9 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, Container]]:
-    url = f"sqlite:///{tmp_path / 'tautan.db'}"
-    upgrade(url)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    container = Container(Settings(database_url=url, secret_keys=("browser-test-key",), public_base_url=base_url,
-                                   mail_domain="connect.example.id"))
-    server = uvicorn.Server(uvicorn.Config(create_app(container), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield base_url, container
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        container.close()
+    """The real ASGI app served by uvicorn in a background thread, on a fresh SQLite database."""
+    with running(tmp_path, mail_domain="connect.example.id") as served:
+        yield served
 
 
 def accessible(page: Any, axe: str, what: str) -> None:  # noqa: ANN401

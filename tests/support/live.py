@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -18,13 +19,15 @@ from tautan.wiring import Container
 
 
 @contextmanager
-def live_server(folder: Path, secret_keys: tuple[str, ...] = ("browser-test-key",)) -> Iterator[tuple[str, Container]]:
+def live_server(folder: Path, secret_keys: tuple[str, ...] = ("browser-test-key",),
+                **settings: Any) -> Iterator[tuple[str, Container]]:
+    """The app on a fresh SQLite database in ``folder``; ``settings`` are further ``Settings`` fields."""
     url = f"sqlite:///{folder / 'tautan.db'}"
     upgrade(url)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for the port
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    container = Container(Settings(database_url=url, secret_keys=secret_keys, public_base_url=base_url))
+    container = Container(Settings(database_url=url, secret_keys=secret_keys, public_base_url=base_url, **settings))
     server = uvicorn.Server(uvicorn.Config(create_app(container), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
