@@ -1,7 +1,9 @@
 """Slack surface: the buttons and menus of our messages.
 
 Paging (``page_next`` / ``page_prev``) redraws the list in place. A row's menu (``row_menu``)
-resends or cancels an invitation, disconnects, or shows the history. ``request_approve`` /
+resends or cancels an invitation, disconnects, or shows the history (of a connection, or of a
+supplier with all its connections); a supplier row whose menu would only say History has a
+``partner_history`` button instead. ``request_approve`` /
 ``request_deny`` answer a supplier's request and redraw the message with who answered; a second
 press (by anyone) changes nothing and says so.
 
@@ -102,6 +104,12 @@ def register(app: App, deps: Deps) -> None:
 
         return listener
 
+    @app.action(b.PARTNER_HISTORY)
+    def partner_history(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+                        body: dict[str, Any]) -> None:
+        ack()
+        _row_action(deps, Answer(respond, client, context["who"], body), "partner", action.get("value") or "")
+
     app.action(b.REQUEST_APPROVE)(answer(approve=True))
     app.action(b.REQUEST_DENY)(answer(approve=False))
 
@@ -127,7 +135,11 @@ def register(app: App, deps: Deps) -> None:
 def _row_action(deps: Deps, answer: Answer, verb: str, ident: str) -> None:
     who = answer.who
     t = who.t
-    if verb == "history":
+    if verb == "partner":  # a supplier's row of the list: all its connections, each with its menu, and the history
+        message = m.partner_message_by_id(deps, who, parse_id(ident))
+        if not m.open_in_modal(answer.client, answer.body, t, t("History"), message):
+            answer.new(message=message)
+    elif verb == "history":
         connection = owned_connection(deps, who, parse_id(ident))
         events = services.history(deps.uow(), connection_id=connection.id)
         message = b.message(b.escape(connection.supplier), [

@@ -27,6 +27,7 @@ from tautan.core.views import (
     VIA_LABELS,
     ConnectionView,
     EventView,
+    PartnerView,
 )
 
 Block = dict[str, Any]
@@ -43,6 +44,7 @@ MESSAGE_BLOCKS_MAX = 50
 
 # Action ids the buttons and menus of these blocks carry; bot/actions.py listens for them.
 PAGE_NEXT, PAGE_PREV, ROW_MENU = "page_next", "page_prev", "row_menu"
+PARTNER_HISTORY = "partner_history"  # a partner row's button when History is all its menu would offer
 REQUEST_APPROVE, REQUEST_DENY = "request_approve", "request_deny"
 REQUEST_DENY_REASON = "request_deny_reason"  # deny, saying why, in a form
 
@@ -157,6 +159,12 @@ def static_select(action_id: str, options: Sequence[dict[str, Any]], *, initial:
     if placeholder:
         element["placeholder"] = plain(placeholder, 150)
     return element
+
+
+def external_select(action_id: str, *, placeholder: str, min_query_length: int = 1) -> dict[str, Any]:
+    """A menu whose options Slack asks us for as the person types (an ``options`` listener)."""
+    return {"type": "external_select", "action_id": action_id, "placeholder": plain(placeholder, 150),
+            "min_query_length": min_query_length}
 
 
 def checkboxes(action_id: str, options: Sequence[dict[str, Any]],
@@ -285,6 +293,56 @@ def connection_row(t: Translator, c: ConnectionView, *, menu: bool = True, admin
                    status=status_label(t, c.status), date=when(t, c.updated_at)))
     return section("\n".join(lines), accessory=row_menu(t, c, admin=admin) if menu else None,
                    block_id=f"connection:{c.id}")
+
+
+def partner_menu(t: Translator, partner: PartnerView, *, admin: bool = True,
+                 show_customer: bool = False) -> dict[str, Any]:
+    """What a partner row offers: an overflow menu of what can be done from where its connections
+    stand (at most four of those) and History; a plain History button when that is all there is."""
+    connections = partner.connections
+    several = len({c.invitation_id for c in connections if c.invitation_id is not None
+                   and c.status in (Status.INVITED, Status.EXPIRED)}) > 1
+    options: list[dict[str, Any]] = []
+    if admin:
+        seen: set[str] = set()
+        for c in connections:
+            choices = []
+            if c.invitation_id is not None and c.status in (Status.INVITED, Status.EXPIRED):
+                choices.append((t("Send invitation {id} again", id=c.invitation_id) if several
+                                else t("Send the invitation again"), f"resend:{c.invitation_id}"))
+            if c.invitation_id is not None and c.status == Status.INVITED:
+                choices.append((t("Cancel invitation {id}", id=c.invitation_id) if several
+                                else t("Cancel the invitation"), f"cancel:{c.invitation_id}"))
+            if c.status == Status.CONNECTED:
+                label = (t("Disconnect {type} ({customer})", type=type_label(t, c.type), customer=c.customer)
+                         if show_customer else t("Disconnect {type}", type=type_label(t, c.type)))
+                choices.append((label, f"disconnect:{c.id}"))
+            for text, value in choices:
+                if value not in seen:
+                    seen.add(value)
+                    options.append(option(text, value))
+    history = t("History")
+    if not options:
+        return button(history, PARTNER_HISTORY, str(partner.supplier_id))
+    # The rest stays one step away: History shows every connection with its own menu.
+    return overflow(ROW_MENU, [*options[:OVERFLOW_MAX - 1], option(history, f"partner:{partner.supplier_id}")])
+
+
+def partner_row(t: Translator, partner: PartnerView, *, admin: bool = True, show_customer: bool = False) -> Block:
+    """One supplier as a section: its name, each document type with its status (per customer when
+    the company has units), the last change, and its menu or History button."""
+    lines = [f"*{escape(partner.supplier)}*"]
+    by_customer: dict[int, list[ConnectionView]] = {}
+    for c in partner.connections:
+        by_customer.setdefault(c.customer_id, []).append(c)
+    for found in by_customer.values():
+        types = " · ".join(t("{type}: {status}", type=type_label(t, c.type), status=status_label(t, c.status))
+                           for c in found)
+        lines.append(t("{customer}: {types}", customer=f"_{escape(found[0].customer)}_", types=types)
+                     if show_customer else types)
+    lines.append(t("Last change {date}", date=when(t, partner.last_change)))
+    return section("\n".join(lines), accessory=partner_menu(t, partner, admin=admin, show_customer=show_customer),
+                   block_id=f"partner:{partner.supplier_id}")
 
 
 def history_line(t: Translator, event: EventView, *, team_id: str | None = None) -> str:

@@ -110,6 +110,7 @@ def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[st
 
 
 LISTENER_KINDS = frozenset({"command", "action", "view", "event", "shortcut", "options"})
+SUGGESTIONS = frozenset({"block_suggestion", "dialog_suggestion"})  # what an ``options`` listener answers
 
 
 def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,7 +118,7 @@ def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
     ``on_error`` instead of raised back to Bolt: slack-bolt 1.30's thread runner sets
     ``ack.response`` back to None when a listener raises after acknowledging, so a user error
     would make Bolt answer Slack with a 404 (``dispatch_failed`` for the user). A listener that
-    raised before acknowledging is acknowledged here."""
+    raised before acknowledging is acknowledged here; a type-ahead (``options``) with no options."""
     names = inspect.getfullargspec(listener).args
     if "context" not in names:
         raise TypeError(f"{listener.__name__} must take the context: its errors are answered through it")
@@ -129,9 +130,19 @@ def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
             return listener(**kwargs)
         except Exception as error:  # noqa: BLE001 - every error is answered by the one handler; it logs the unexpected ones
             ack = context.ack
+            body = kwargs.get("body") or {"response_url": context.response_url}
+            if (body.get("type") or "") in SUGGESTIONS:
+                # A type-ahead asks on every key pressed: it gets no options, and nobody gets a
+                # message per key (a refused user never had the form in the first place).
+                if ack is not None and ack.response is None:
+                    ack(options=[])
+                if isinstance(error, UserError):
+                    log.info("slack: no options for a type-ahead: %s", error.__class__.__name__)
+                else:
+                    log.exception("slack: unexpected error in a type-ahead")
+                return None
             if ack is not None and ack.response is None:
                 ack()
-            body = kwargs.get("body") or {"response_url": context.response_url}
             on_error(error, context, context.respond, body, context.client)
             return None
 

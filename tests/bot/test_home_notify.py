@@ -220,7 +220,9 @@ def test_many_requests_stay_within_slacks_block_limit(env) -> None:  # noqa: ANN
     assert len(view["blocks"]) <= 100
     assert "*Supplier 24*: asked to connect (catalog and order)" in texts(view["blocks"]), "one line per request"
     assert sum(1 for e in elements(view["blocks"]) if e["action_id"] == "request_approve") == 10
-    assert "… and 40 more. Type /connect requests to see them all." in texts(view["blocks"])
+    assert "1 to 10 of 50" in texts(view["blocks"])
+    paging = next(b for b in view["blocks"] if b.get("block_id") == "home_paging:r")
+    assert [e["action_id"] for e in paging["elements"]] == ["home_page_next"]
     assert "*Requested*\n50" in texts(view["blocks"])
 
 
