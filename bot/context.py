@@ -110,10 +110,9 @@ def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[st
 
 
 LISTENER_KINDS = frozenset({"command", "action", "view", "event", "shortcut", "options"})
-SUGGESTIONS = frozenset({"block_suggestion", "dialog_suggestion"})  # what an ``options`` listener answers
 
 
-def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
+def answering(listener: Callable[..., Any], *, kind: str = "") -> Callable[..., Any]:
     """The listener, with every error it raises (before or after ``ack()``) answered through
     ``on_error`` instead of raised back to Bolt: slack-bolt 1.30's thread runner sets
     ``ack.response`` back to None when a listener raises after acknowledging, so a user error
@@ -131,7 +130,7 @@ def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as error:  # noqa: BLE001 - every error is answered by the one handler; it logs the unexpected ones
             ack = context.ack
             body = kwargs.get("body") or {"response_url": context.response_url}
-            if (body.get("type") or "") in SUGGESTIONS:
+            if kind == "options":
                 # A type-ahead asks on every key pressed: it gets no options, and nobody gets a
                 # message per key (a refused user never had the form in the first place).
                 if ack is not None and ack.response is None:
@@ -163,6 +162,6 @@ class Listeners:
 
         def register(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
             decorator = attribute(*args, **kwargs)
-            return lambda listener: decorator(answering(listener))
+            return lambda listener: decorator(answering(listener, kind=name))
 
         return register

@@ -51,8 +51,10 @@ HELP = (
     N_("`/connect` or `/connect invite`: invite suppliers with a form."),
     N_("`/connect invite ana@pt-maju.co.id invoice,order`: invite one supplier at once "
        "(invoice when no type is given)."),
-    N_("`/connect list [status] [type] [partner]`: your connections, newest change first."),
-    N_("`/connect show <invitation id or partner name>`: details and history."),
+    N_("`/connect list [status] [type] [partner]`: your suppliers, one row each with its document types, newest "
+       "change first."),
+    N_("`/connect show <invitation id or partner name>`: details and history; `/connect show` alone: pick a "
+       "supplier by typing part of its name or address."),
     N_("`/connect requests`: suppliers waiting for your answer."),
     N_("`/connect resend <invitation id>` and `/connect cancel <invitation id>`: send an invitation again, "
        "or withdraw it."),
@@ -119,6 +121,9 @@ def list_message(deps: Deps, who: Who, *, page: int = 1, statuses: Sequence[str]
     result = queries.partners(deps.uow(), company_id=who.company_id, partner=partner or None, types=types,
                               statuses=statuses, page=page, per_page=PER_PAGE)
     pages = max(1, -(-result.total // PER_PAGE))
+    if page > pages:  # past the end (rows answered meanwhile, or a forged button): the last page
+        result = queries.partners(deps.uow(), company_id=who.company_id, partner=partner or None, types=types,
+                                  statuses=statuses, page=pages, per_page=PER_PAGE)
     summary = t.ngettext("Page {page} of {pages} · {n} supplier in all.",
                          "Page {page} of {pages} · {n} suppliers in all.", result.total,
                          page=t.number(result.page), pages=t.number(pages))

@@ -99,7 +99,9 @@ def chosen_supplier(values: dict[str, Any]) -> int | None:
     """The supplier picked in a form's type-ahead, if any (its id is checked against the company later)."""
     picked = ((values.get(m.SUPPLIER) or {}).get(m.SUPPLIER_CHOICE) or {}).get("selected_option") or {}
     value = str(picked.get("value") or "")
-    return int(value) if value.isdigit() and 0 < int(value) <= m.MAX_ID else None
+    if not value:
+        return None
+    return int(value) if value.isdigit() and 0 < int(value) <= m.MAX_ID else 0  # 0: no one's (a forged value)
 
 
 def _with_supplier(deps: Deps, who: Who, form: Form, supplier_id: int) -> tuple[Form | None, dict[str, str]]:
@@ -154,7 +156,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={m.SUPPLIER: who.t.error(refusal)})
             return
         try:
-            message = m.partner_message_by_id(deps, who, supplier_id or 0)
+            message = m.partner_message_by_id(deps, who, supplier_id or 0)  # 0: nobody's
         except NotFound:  # not picked, or not one of ours (a forged id): answered alike
             ack(response_action="errors", errors={m.SUPPLIER: who.t("Choose one of the suppliers in the list.")})
             return
