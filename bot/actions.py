@@ -3,9 +3,9 @@
 Paging (``page_next`` / ``page_prev``) redraws the list in place. A row's menu (``row_menu``)
 resends or cancels an invitation, disconnects, or shows the history (of a connection, or of a
 supplier with all its connections); a supplier row whose menu would only say History has a
-``partner_history`` button instead. ``request_approve`` /
-``request_deny`` answer a supplier's request and redraw the message with who answered; a second
-press (by anyone) changes nothing and says so.
+``partner_history`` button instead. ``request_approve`` / ``request_deny`` answer a supplier's
+request and redraw the message with who answered; a second press (by anyone) changes nothing and
+says so.
 
 Every id in a button's value is checked again here: values come from Slack, but a request can
 be forged, so the same scoping as the command applies.

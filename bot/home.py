@@ -2,8 +2,9 @@
 
 Counts by status (the company and its units together), the supplier requests waiting for an
 answer with Approve/Deny buttons, the invited, the connected and the problems (each section with
-Previous / Next when it has more than a page), the recent activity, and an "Invite suppliers" button. Shown
-in the reader's language, and only ever the data of the company the workspace is bound to.
+Previous / Next when it has more than a page), the recent activity, and an "Invite suppliers"
+button. Shown in the reader's language, and only ever the data of the company the workspace is
+bound to.
 Admins get the buttons; everyone else sees the same figures and a word on who can act.
 """
 
