@@ -2,10 +2,10 @@
 
 Paging (``page_next`` / ``page_prev``) redraws the list in place. A row's menu (``row_menu``)
 resends or cancels an invitation, disconnects, or shows the history (of a connection, or of a
-supplier with all its connections); a supplier row whose menu would only say History has a
-``partner_history`` button instead. ``request_approve`` / ``request_deny`` answer a supplier's
-request and redraw the message with who answered; a second press (by anyone) changes nothing and
-says so.
+supplier with all its connections); a row whose menu would only say History has a History button
+instead (``partner_history``, ``connection_history``). ``request_approve`` / ``request_deny``
+answer a supplier's request and redraw the message with who answered; a second press (by anyone)
+changes nothing and says so.
 
 Every id in a button's value is checked again here: values come from Slack, but a request can
 be forged, so the same scoping as the command applies.
@@ -104,11 +104,16 @@ def register(app: App, deps: Deps) -> None:
 
         return listener
 
-    @app.action(b.PARTNER_HISTORY)
-    def partner_history(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
-                        body: dict[str, Any]) -> None:
-        ack()
-        _row_action(deps, Answer(respond, client, context["who"], body), "partner", action.get("value") or "")
+    def history(verb: str) -> Any:
+        def listener(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+                     body: dict[str, Any]) -> None:
+            ack()
+            _row_action(deps, Answer(respond, client, context["who"], body), verb, action.get("value") or "")
+
+        return listener
+
+    app.action(b.PARTNER_HISTORY)(history("partner"))
+    app.action(b.CONNECTION_HISTORY)(history("history"))
 
     app.action(b.REQUEST_APPROVE)(answer(approve=True))
     app.action(b.REQUEST_DENY)(answer(approve=False))

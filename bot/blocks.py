@@ -44,7 +44,8 @@ MESSAGE_BLOCKS_MAX = 50
 
 # Action ids the buttons and menus of these blocks carry; bot/actions.py listens for them.
 PAGE_NEXT, PAGE_PREV, ROW_MENU = "page_next", "page_prev", "row_menu"
-PARTNER_HISTORY = "partner_history"  # a partner row's button when History is all its menu would offer
+# The History button of a supplier's row, and of a connection's, when History is all a menu would offer.
+PARTNER_HISTORY, CONNECTION_HISTORY = "partner_history", "connection_history"
 REQUEST_APPROVE, REQUEST_DENY = "request_approve", "request_deny"
 REQUEST_DENY_REASON = "request_deny_reason"  # deny, saying why, in a form
 
@@ -270,8 +271,9 @@ def when(t: Translator, value: Any) -> str:
 
 # --- connection rows, history, paging --------------------------------------------------------
 
-def row_menu(t: Translator, c: ConnectionView, *, admin: bool = True) -> dict[str, Any] | None:
-    """The overflow menu of a connection row: what can be done from where it stands."""
+def row_menu(t: Translator, c: ConnectionView, *, admin: bool = True) -> dict[str, Any]:
+    """The overflow menu of a connection row: what can be done from where it stands, and History;
+    a History button when that is all."""
     options = []
     if admin and c.invitation_id is not None and c.status in (Status.INVITED, Status.EXPIRED):
         options.append(option(t("Send the invitation again"), f"resend:{c.invitation_id}"))
@@ -279,6 +281,8 @@ def row_menu(t: Translator, c: ConnectionView, *, admin: bool = True) -> dict[st
         options.append(option(t("Cancel the invitation"), f"cancel:{c.invitation_id}"))
     if admin and c.status == Status.CONNECTED:
         options.append(option(t("Disconnect"), f"disconnect:{c.id}"))
+    if not options:  # a menu of one is a button
+        return button(t("History"), CONNECTION_HISTORY, str(c.id))
     options.append(option(t("History"), f"history:{c.id}"))
     return overflow(ROW_MENU, options)
 

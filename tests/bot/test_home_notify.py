@@ -310,8 +310,8 @@ def test_home_paging_past_the_end_or_with_a_forged_value_shows_the_first_page(en
     view = page_home(env, "home_page_next", '{"c":2}', user="U2")
     connected = section_of(view, "Connected")
     assert "6 to 7 of 7" in texts(connected)
-    assert {o["value"].split(":")[0] for b in connected if b.get("accessory", {}).get("type") == "overflow"
-            for o in b["accessory"]["options"]} == {"history"}
+    accessories = [b["accessory"] for b in connected if b.get("block_id", "").startswith("connection:")]
+    assert accessories and {(a["type"], a["action_id"]) for a in accessories} == {("button", "connection_history")}
 
 
 # --- channel notices --------------------------------------------------------------------------

@@ -130,11 +130,19 @@ def test_history_alone_is_a_button_and_opens_every_connection_of_the_supplier(sl
     connection_ids = sorted(block["block_id"] for block in view["blocks"]
                             if block.get("block_id", "").startswith("connection:"))
     assert connection_ids == sorted(f"connection:{c.id}" for c in rows(slack, Connection))
+    # Each connection of a request has nothing but its history to offer: a button too.
+    accessories = [block["accessory"] for block in view["blocks"] if block.get("block_id", "").startswith("connection:")]
+    assert [a["action_id"] for a in accessories] == ["connection_history", "connection_history"]
+    assert slack.interact(actions_payload(button("connection_history", str(asked.id)), view={"type": "modal"})
+                          ).status_code == 200
+    pushed = slack.fake.wait_for("views.push")[0]["view"]
+    assert "order: requested" in text_of(pushed) and "invoice" not in text_of(pushed).split("History:")[0]
+    before = len(slack.fake.called("views.open"))
 
     # The overflow's History opens the same.
     maju = invite(slack, workspace.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     assert slack.interact(actions_payload(menu(f"partner:{maju.supplier_id}"))).status_code == 200
-    view = slack.fake.wait_for("views.open", before + 2)[before + 1]["view"]
+    view = slack.fake.wait_for("views.open", before + 1)[before]["view"]
     assert "*PT Maju*" in text_of(view) and "CV Baru" not in text_of(view)
 
 
@@ -205,6 +213,9 @@ def test_another_companys_suppliers_are_not_listed_nor_shown(make_slack) -> None
     assert refused["text"] == f"There is no supplier with id {maju.supplier_id}."
     refused = press(slack, menu(f"partner:{maju.supplier_id}"), user="U7", team="T2")
     assert refused["text"] == f"There is no supplier with id {maju.supplier_id}."
+    (link,) = maju.connections
+    refused = press(slack, button("connection_history", str(link.id)), user="U7", team="T2")
+    assert refused["text"] == f"There is no connection with id {link.id}."
 
 
 # --- the type-ahead over the company's suppliers -----------------------------------------------------
