@@ -6,6 +6,11 @@ types, the language, the unit and a message. A submission is checked before it i
 mistakes show up in the form itself, next to the field (``response_action: errors``). A valid one
 closes the form at once; the invitations are then sent one by one and the admin gets a summary as
 a direct message.
+
+Where the company has suppliers already, the form also offers one of them, picked by typing part
+of its name or address (an ``external_select``): the ``options`` listener here answers it with the
+company's own suppliers only, for admins only. ``/connect show`` alone opens the same type-ahead;
+its submission turns the form into the supplier's connections and history.
 """
 
 from __future__ import annotations
