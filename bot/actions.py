@@ -1,9 +1,11 @@
 """Slack surface: the buttons and menus of our messages.
 
 Paging (``page_next`` / ``page_prev``) redraws the list in place. A row's menu (``row_menu``)
-resends or cancels an invitation, disconnects, or shows the history. ``request_approve`` /
-``request_deny`` answer a supplier's request and redraw the message with who answered; a second
-press (by anyone) changes nothing and says so.
+resends or cancels an invitation, disconnects, or shows the history (of a connection, or of a
+supplier with all its connections); a row whose menu would only say History has a History button
+instead (``partner_history``, ``connection_history``). ``request_approve`` / ``request_deny``
+answer a supplier's request and redraw the message with who answered; a second press (by anyone)
+changes nothing and says so.
 
 Every id in a button's value is checked again here: values come from Slack, but a request can
 be forged, so the same scoping as the command applies.
@@ -102,6 +104,17 @@ def register(app: App, deps: Deps) -> None:
 
         return listener
 
+    def history(verb: str) -> Any:
+        def listener(ack: Ack, action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+                     body: dict[str, Any]) -> None:
+            ack()
+            _row_action(deps, Answer(respond, client, context["who"], body), verb, action.get("value") or "")
+
+        return listener
+
+    app.action(b.PARTNER_HISTORY)(history("partner"))
+    app.action(b.CONNECTION_HISTORY)(history("history"))
+
     app.action(b.REQUEST_APPROVE)(answer(approve=True))
     app.action(b.REQUEST_DENY)(answer(approve=False))
 
@@ -127,7 +140,11 @@ def register(app: App, deps: Deps) -> None:
 def _row_action(deps: Deps, answer: Answer, verb: str, ident: str) -> None:
     who = answer.who
     t = who.t
-    if verb == "history":
+    if verb == "partner":  # a supplier's row of the list: all its connections, each with its menu, and the history
+        message = m.partner_message_by_id(deps, who, parse_id(ident))
+        if not m.open_in_modal(answer.client, answer.body, t, t("History"), message):
+            answer.new(message=message)
+    elif verb == "history":
         connection = owned_connection(deps, who, parse_id(ident))
         events = services.history(deps.uow(), connection_id=connection.id)
         message = b.message(b.escape(connection.supplier), [

@@ -27,6 +27,7 @@ from tautan.core.views import (
     VIA_LABELS,
     ConnectionView,
     EventView,
+    PartnerView,
 )
 
 Block = dict[str, Any]
@@ -43,6 +44,8 @@ MESSAGE_BLOCKS_MAX = 50
 
 # Action ids the buttons and menus of these blocks carry; bot/actions.py listens for them.
 PAGE_NEXT, PAGE_PREV, ROW_MENU = "page_next", "page_prev", "row_menu"
+# The History button of a supplier's row, and of a connection's, when History is all a menu would offer.
+PARTNER_HISTORY, CONNECTION_HISTORY = "partner_history", "connection_history"
 REQUEST_APPROVE, REQUEST_DENY = "request_approve", "request_deny"
 REQUEST_DENY_REASON = "request_deny_reason"  # deny, saying why, in a form
 
@@ -159,6 +162,12 @@ def static_select(action_id: str, options: Sequence[dict[str, Any]], *, initial:
     return element
 
 
+def external_select(action_id: str, *, placeholder: str, min_query_length: int = 1) -> dict[str, Any]:
+    """A menu whose options Slack asks us for as the person types (an ``options`` listener)."""
+    return {"type": "external_select", "action_id": action_id, "placeholder": plain(placeholder, 150),
+            "min_query_length": min_query_length}
+
+
 def checkboxes(action_id: str, options: Sequence[dict[str, Any]],
                initial: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "checkboxes", "action_id": action_id, "options": list(options[:10])}
@@ -262,8 +271,9 @@ def when(t: Translator, value: Any) -> str:
 
 # --- connection rows, history, paging --------------------------------------------------------
 
-def row_menu(t: Translator, c: ConnectionView, *, admin: bool = True) -> dict[str, Any] | None:
-    """The overflow menu of a connection row: what can be done from where it stands."""
+def row_menu(t: Translator, c: ConnectionView, *, admin: bool = True) -> dict[str, Any]:
+    """The overflow menu of a connection row: what can be done from where it stands, and History;
+    a History button when that is all."""
     options = []
     if admin and c.invitation_id is not None and c.status in (Status.INVITED, Status.EXPIRED):
         options.append(option(t("Send the invitation again"), f"resend:{c.invitation_id}"))
@@ -271,6 +281,8 @@ def row_menu(t: Translator, c: ConnectionView, *, admin: bool = True) -> dict[st
         options.append(option(t("Cancel the invitation"), f"cancel:{c.invitation_id}"))
     if admin and c.status == Status.CONNECTED:
         options.append(option(t("Disconnect"), f"disconnect:{c.id}"))
+    if not options:  # a menu of one is a button
+        return button(t("History"), CONNECTION_HISTORY, str(c.id))
     options.append(option(t("History"), f"history:{c.id}"))
     return overflow(ROW_MENU, options)
 
@@ -285,6 +297,56 @@ def connection_row(t: Translator, c: ConnectionView, *, menu: bool = True, admin
                    status=status_label(t, c.status), date=when(t, c.updated_at)))
     return section("\n".join(lines), accessory=row_menu(t, c, admin=admin) if menu else None,
                    block_id=f"connection:{c.id}")
+
+
+def partner_menu(t: Translator, partner: PartnerView, *, admin: bool = True,
+                 show_customer: bool = False) -> dict[str, Any]:
+    """What a partner row offers: an overflow menu of what can be done from where its connections
+    stand (at most four of those) and History; a plain History button when that is all there is."""
+    connections = partner.connections
+    several = len({c.invitation_id for c in connections if c.invitation_id is not None
+                   and c.status in (Status.INVITED, Status.EXPIRED)}) > 1
+    options: list[dict[str, Any]] = []
+    if admin:
+        seen: set[str] = set()
+        for c in connections:
+            choices = []
+            if c.invitation_id is not None and c.status in (Status.INVITED, Status.EXPIRED):
+                choices.append((t("Send invitation {id} again", id=c.invitation_id) if several
+                                else t("Send the invitation again"), f"resend:{c.invitation_id}"))
+            if c.invitation_id is not None and c.status == Status.INVITED:
+                choices.append((t("Cancel invitation {id}", id=c.invitation_id) if several
+                                else t("Cancel the invitation"), f"cancel:{c.invitation_id}"))
+            if c.status == Status.CONNECTED:
+                label = (t("Disconnect {type} ({customer})", type=type_label(t, c.type), customer=c.customer)
+                         if show_customer else t("Disconnect {type}", type=type_label(t, c.type)))
+                choices.append((label, f"disconnect:{c.id}"))
+            for text, value in choices:
+                if value not in seen:
+                    seen.add(value)
+                    options.append(option(text, value))
+    history = t("History")
+    if not options:
+        return button(history, PARTNER_HISTORY, str(partner.supplier_id))
+    # The rest stays one step away: History shows every connection with its own menu.
+    return overflow(ROW_MENU, [*options[:OVERFLOW_MAX - 1], option(history, f"partner:{partner.supplier_id}")])
+
+
+def partner_row(t: Translator, partner: PartnerView, *, admin: bool = True, show_customer: bool = False) -> Block:
+    """One supplier as a section: its name, each document type with its status (per customer when
+    the company has units), the last change, and its menu or History button."""
+    lines = [f"*{escape(partner.supplier)}*"]
+    by_customer: dict[int, list[ConnectionView]] = {}
+    for c in partner.connections:
+        by_customer.setdefault(c.customer_id, []).append(c)
+    for found in by_customer.values():
+        types = " · ".join(t("{type}: {status}", type=type_label(t, c.type), status=status_label(t, c.status))
+                           for c in found)
+        lines.append(t("{customer}: {types}", customer=f"_{escape(found[0].customer)}_", types=types)
+                     if show_customer else types)
+    lines.append(t("Last change {date}", date=when(t, partner.last_change)))
+    return section("\n".join(lines), accessory=partner_menu(t, partner, admin=admin, show_customer=show_customer),
+                   block_id=f"partner:{partner.supplier_id}")
 
 
 def history_line(t: Translator, event: EventView, *, team_id: str | None = None) -> str:

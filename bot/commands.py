@@ -131,6 +131,9 @@ def _list(asked: Asked) -> None:
 
 def _show(asked: Asked) -> None:
     if not asked.args:
+        if asked.who.is_admin and asked.command.get("trigger_id"):  # pick a supplier by typing part of its name
+            asked.client.views_open(trigger_id=asked.command["trigger_id"], view=m.show_view(asked.t))
+            return
         raise InvalidInput(N_("Say what to show, for example /connect show 12 or /connect show maju."))
     text = " ".join(asked.args)
     t = asked.t

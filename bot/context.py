@@ -112,12 +112,12 @@ def on_error(error: Exception, context: BoltContext, respond: Any, body: dict[st
 LISTENER_KINDS = frozenset({"command", "action", "view", "event", "shortcut", "options"})
 
 
-def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
+def answering(listener: Callable[..., Any], *, kind: str = "") -> Callable[..., Any]:
     """The listener, with every error it raises (before or after ``ack()``) answered through
     ``on_error`` instead of raised back to Bolt: slack-bolt 1.30's thread runner sets
     ``ack.response`` back to None when a listener raises after acknowledging, so a user error
     would make Bolt answer Slack with a 404 (``dispatch_failed`` for the user). A listener that
-    raised before acknowledging is acknowledged here."""
+    raised before acknowledging is acknowledged here; a type-ahead (``options``) with no options."""
     names = inspect.getfullargspec(listener).args
     if "context" not in names:
         raise TypeError(f"{listener.__name__} must take the context: its errors are answered through it")
@@ -129,9 +129,19 @@ def answering(listener: Callable[..., Any]) -> Callable[..., Any]:
             return listener(**kwargs)
         except Exception as error:  # noqa: BLE001 - every error is answered by the one handler; it logs the unexpected ones
             ack = context.ack
+            body = kwargs.get("body") or {"response_url": context.response_url}
+            if kind == "options":
+                # A type-ahead asks on every key pressed: it gets no options, and nobody gets a
+                # message per key (a refused user never had the form in the first place).
+                if ack is not None and ack.response is None:
+                    ack(options=[])
+                if isinstance(error, UserError):
+                    log.info("slack: no options for a type-ahead: %s", error.__class__.__name__)
+                else:
+                    log.exception("slack: unexpected error in a type-ahead")
+                return None
             if ack is not None and ack.response is None:
                 ack()
-            body = kwargs.get("body") or {"response_url": context.response_url}
             on_error(error, context, context.respond, body, context.client)
             return None
 
@@ -152,6 +162,6 @@ class Listeners:
 
         def register(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
             decorator = attribute(*args, **kwargs)
-            return lambda listener: decorator(answering(listener))
+            return lambda listener: decorator(answering(listener, kind=name))
 
         return register

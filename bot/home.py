@@ -1,8 +1,10 @@
 """The App Home tab: the dashboard of the workspace's customer company.
 
 Counts by status (the company and its units together), the supplier requests waiting for an
-answer with Approve/Deny buttons, the recent activity, and an "Invite suppliers" button. Shown
-in the reader's language, and only ever the data of the company the workspace is bound to.
+answer with Approve/Deny buttons, the invited, the connected and the problems (each section with
+Previous / Next when it has more than a page), the recent activity, and an "Invite suppliers"
+button. Shown in the reader's language, and only ever the data of the company the workspace is
+bound to.
 Admins get the buttons; everyone else sees the same figures and a word on who can act.
 """
 
@@ -38,6 +40,14 @@ def register(app: App, deps: Deps) -> None:
             m.publish_home(client, who, deps)
             return
         m.open_invite_modal(deps, who, client, trigger_id=body["trigger_id"])
+
+    def page(ack: Any, action: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        """Previous / Next of a section: the Home tab again, that section at the page in the button."""
+        ack()
+        m.publish_home(client, context["who"], deps, pages=m.read_home_pages(action.get("value") or ""))
+
+    app.action(m.HOME_PAGE_PREV)(page)
+    app.action(m.HOME_PAGE_NEXT)(page)
 
     @app.action(m.SET_LANGUAGE_ACTION)
     def set_language(ack: Any, action: dict[str, Any], context: BoltContext, client: WebClient) -> None:

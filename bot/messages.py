@@ -36,6 +36,7 @@ from tautan.core.views import (
     DashboardView,
     EventView,
     InvitationView,
+    PartnerView,
     UnitView,
 )
 
@@ -50,8 +51,10 @@ HELP = (
     N_("`/connect` or `/connect invite`: invite suppliers with a form."),
     N_("`/connect invite ana@pt-maju.co.id invoice,order`: invite one supplier at once "
        "(invoice when no type is given)."),
-    N_("`/connect list [status] [type] [partner]`: your connections, newest change first."),
-    N_("`/connect show <invitation id or partner name>`: details and history."),
+    N_("`/connect list [status] [type] [partner]`: your suppliers, one row each with its document types, newest "
+       "change first."),
+    N_("`/connect show <invitation id or partner name>`: details and history; `/connect show` alone: pick a "
+       "supplier by typing part of its name or address."),
     N_("`/connect requests`: suppliers waiting for your answer."),
     N_("`/connect resend <invitation id>` and `/connect cancel <invitation id>`: send an invitation again, "
        "or withdraw it."),
@@ -112,14 +115,18 @@ def parse_filters(t: Translator, words: Sequence[str]) -> tuple[list[str], list[
 
 def list_message(deps: Deps, who: Who, *, page: int = 1, statuses: Sequence[str] = (), types: Sequence[str] = (),
                  partner: str = "") -> dict[str, Any]:
-    """One page of the company's connections, with a menu on each row and Previous / Next."""
+    """One page of the company's suppliers, one row each with its document types and their status,
+    a menu (or a History button) on each row, and Previous / Next."""
     t = who.t
-    result = services.search(deps.uow(), company=who.company_id, partner=partner or None, types=types,
-                             statuses=statuses, page=page, per_page=PER_PAGE)
-    summary = (t("Page {page} of {pages} · {total} connections in all.", page=t.number(result.page),
-                 pages=t.number(result.pages), total=t.number(result.total)) if result.exact
-               else t("Page {page} · more than {total} connections match.", page=t.number(result.page),
-                      total=t.number(result.total)))
+    result = queries.partners(deps.uow(), company_id=who.company_id, partner=partner or None, types=types,
+                              statuses=statuses, page=page, per_page=PER_PAGE)
+    pages = max(1, -(-result.total // PER_PAGE))
+    if page > pages:  # past the end (rows answered meanwhile, or a forged button): the last page
+        result = queries.partners(deps.uow(), company_id=who.company_id, partner=partner or None, types=types,
+                                  statuses=statuses, page=pages, per_page=PER_PAGE)
+    summary = t.ngettext("Page {page} of {pages} · {n} supplier in all.",
+                         "Page {page} of {pages} · {n} suppliers in all.", result.total,
+                         page=t.number(result.page), pages=t.number(pages))
     blocks = [b.header(t("Connections"))]
     filters = [b.status_label(t, s) for s in statuses] + [b.type_label(t, c) for c in types]
     if partner:
@@ -128,11 +135,10 @@ def list_message(deps: Deps, who: Who, *, page: int = 1, statuses: Sequence[str]
         blocks.append(b.context(b.escape(t("Filtered by {filters}.", filters=t.list(filters)))))
     if not result.items:
         blocks.append(b.section(b.escape(t("No connections match."))))
-    show_customer = any(c.customer_id != who.company_id for c in result.items)
-    blocks += [b.connection_row(t, c, admin=who.is_admin, show_customer=show_customer) for c in result.items]
+    show_customer = any(c.customer_id != who.company_id for p in result.items for c in p.connections)
+    blocks += [b.partner_row(t, p, admin=who.is_admin, show_customer=show_customer) for p in result.items]
     blocks.append(b.context(b.escape(summary)))
-    buttons = b.paging(t, page=result.page, pages=result.pages if result.exact else result.page + 1,
-                       statuses=statuses, types=types, partner=partner)
+    buttons = b.paging(t, page=result.page, pages=pages, statuses=statuses, types=types, partner=partner)
     if buttons:
         blocks.append(buttons)
     return b.message(b.escape(summary), blocks)
@@ -160,21 +166,29 @@ def invitation_message(deps: Deps, who: Who, view: InvitationView) -> dict[str, 
 def partner_message(deps: Deps, who: Who, text: str) -> dict[str, Any]:
     """A partner found by (part of) its name: its connections with this company and their history."""
     t = who.t
-    found = services.search(deps.uow(), company=who.company_id, partner=text, per_page=50).items
-    suppliers: dict[int, str] = {}
-    for c in found:
-        suppliers.setdefault(c.supplier_id, c.supplier)
-    if not suppliers:
+    found = queries.partners(deps.uow(), company_id=who.company_id, partner=text,
+                             per_page=queries.MAX_PARTNERS_PER_PAGE)
+    if not found.items:
         return b.message(b.escape(t("No connections match.")), [])
-    if len(suppliers) > 1:
-        exact = [sid for sid, name in suppliers.items() if search_key(name) == search_key(text)]
+    if len(found.items) > 1:
+        exact = [p for p in found.items if search_key(p.supplier) == search_key(text)]
         if len(exact) != 1:
-            names = t.list(sorted(suppliers.values(), key=search_key))
+            names = t.list(sorted((p.supplier for p in found.items), key=search_key))
             return b.message(b.escape(t("Several partners match {text}: {names}. Type more of the name, or give "
                                         "an invitation id.", text=text, names=names)), [])
-        suppliers = {exact[0]: suppliers[exact[0]]}
-    (supplier_id, name), = suppliers.items()
-    rows = [c for c in found if c.supplier_id == supplier_id][:MAX_PARTNER_ROWS]
+        return partner_details(deps, who, exact[0])
+    return partner_details(deps, who, found.items[0])
+
+
+def partner_message_by_id(deps: Deps, who: Who, supplier_id: int) -> dict[str, Any]:
+    """A supplier of this company (NotFound for any other): its connections and their history."""
+    return partner_details(deps, who, queries.partner(deps.uow(), company_id=who.company_id, supplier_id=supplier_id))
+
+
+def partner_details(deps: Deps, who: Who, partner: PartnerView) -> dict[str, Any]:
+    """A supplier's identity, each of its connections with its own menu, and their history."""
+    t = who.t
+    rows = list(partner.connections[:MAX_PARTNER_ROWS])
     events: dict[int, EventView] = {}
     for c in rows:
         for event in services.history(deps.uow(), connection_id=c.id):
@@ -184,11 +198,11 @@ def partner_message(deps: Deps, who: Who, text: str) -> dict[str, Any]:
             events[event.id] = event
     ordered = sorted(events.values(), key=lambda e: (e.at, e.id))
     show_customer = any(c.customer_id != who.company_id for c in rows)
-    identity = services.supplier_identity(deps.uow(), supplier_id)
-    blocks = [b.section(f"*{b.escape(name)}*"), *identity_blocks(t, identity)]
+    identity = services.supplier_identity(deps.uow(), partner.supplier_id)
+    blocks = [b.section(f"*{b.escape(partner.supplier)}*"), *identity_blocks(t, identity)]
     blocks += [b.connection_row(t, c, admin=who.is_admin, show_customer=show_customer) for c in rows]
     blocks += b.history_blocks(t, ordered, team_id=who.workspace.team_id)
-    return b.message(b.escape(name), blocks)
+    return b.message(b.escape(partner.supplier), blocks)
 
 
 def open_in_modal(client: WebClient, body: dict[str, Any], t: Translator, title: str,
@@ -199,8 +213,7 @@ def open_in_modal(client: WebClient, body: dict[str, Any], t: Translator, title:
     trigger_id = body.get("trigger_id")
     if not trigger_id:
         return False
-    view = {"type": "modal", "title": b.plain(title, 24), "close": b.plain(t("Close"), 24),
-            "blocks": list(message.get("blocks") or [])[:MAX_BLOCKS]}
+    view = details_view(t, title, message)
     in_modal = (body.get("view") or {}).get("type") == "modal"
     try:
         if in_modal:
@@ -260,6 +273,10 @@ LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Indonesian")}
 # block_id -> action_id of the form's inputs
 EMAILS, NAME, TYPES, LANG, UNIT, MESSAGE = "emails", "supplier_name", "types", "lang", "unit", "message"
 VALUE = "value"
+# A known supplier, chosen by typing part of its name or address: the block, and the action id the
+# type-ahead's ``options`` listener answers for.
+SUPPLIER, SUPPLIER_CHOICE = "supplier", "supplier_choice"
+SHOW_CALLBACK_ID = "show_supplier"
 AUTOMATIC = "auto"  # the language menu's first choice: each invitation in the language of its address
 
 
@@ -274,10 +291,24 @@ def language_name(t: Translator, locale: str) -> str:
 
 # --- the form ---------------------------------------------------------------------------------
 
+def supplier_select(t: Translator) -> dict[str, Any]:
+    return b.external_select(SUPPLIER_CHOICE, placeholder=t("Type part of its name or address"))
+
+
+def supplier_options(deps: Deps, who: Who, typed: str) -> list[dict[str, Any]]:
+    """The type-ahead's answer: at most 100 of the company's suppliers whose name or address
+    contains what was typed, each with the address it was last invited at."""
+    who.require_admin()
+    choices = queries.supplier_choices(deps.uow(), company_id=who.company_id, text=typed[:200])
+    return [b.option(f"{c.name} · {c.email}" if c.email else c.name, str(c.id)) for c in choices]
+
+
 def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView],
-                emails: Sequence[str] = ()) -> dict[str, Any]:
+                emails: Sequence[str] = (), known_suppliers: bool = False) -> dict[str, Any]:
     """The invite modal; ``lang`` is the preselected language (the admin's own), kept in the
-    private metadata to tell, on submit, whether the admin changed it."""
+    private metadata to tell, on submit, whether the admin changed it. With ``known_suppliers``
+    it also offers to invite one of the company's suppliers (for more document types, or again),
+    chosen by type-ahead; the addresses are then optional."""
     type_options = [b.option(b.type_label(t, code), code) for code in DOCUMENT_TYPES]
     automatic = b.option(t("Automatic (from the address)"), AUTOMATIC)
     lang_options = {AUTOMATIC: automatic} | {code: b.option(language_name(t, code), code) for code in SUPPORTED_LOCALES}
@@ -285,7 +316,10 @@ def invite_view(t: Translator, *, lang: str, unit_choices: Sequence[UnitView],
         b.input_block(EMAILS, t("Supplier email addresses"),
                       b.text_input(VALUE, multiline=True, placeholder="ana@pt-maju.co.id",
                                    initial="\n".join(emails[:MAX_EMAILS])),
-                      hint=t("One address a line, at most {max}.", max=MAX_EMAILS)),
+                      hint=t("One address a line, at most {max}.", max=MAX_EMAILS), optional=known_suppliers),
+        *([b.input_block(SUPPLIER, t("Or a supplier you already work with"), supplier_select(t), optional=True,
+                         hint=t("It is invited at the address it was last invited at, or asked to connect from."))]
+          if known_suppliers else []),
         b.input_block(NAME, t("Supplier company name"), b.text_input(VALUE, max_length=services.MAX_NAME_LENGTH),
                       optional=True, hint=t("Leave empty to use the name the supplier already has with us.")),
         b.input_block(TYPES, t("Document types"),
@@ -312,8 +346,24 @@ def open_invite_modal(deps: Deps, who: Who, client: WebClient, *, trigger_id: st
     """Open the invite form for an admin (from ``/connect``, the App Home button or a shortcut),
     with ``emails`` already filled in."""
     who.require_admin()
-    view = invite_view(who.t, lang=who.locale, unit_choices=units(deps, who.company_id), emails=emails)
+    known = bool(queries.supplier_choices(deps.uow(), company_id=who.company_id, limit=1))
+    view = invite_view(who.t, lang=who.locale, unit_choices=units(deps, who.company_id), emails=emails,
+                       known_suppliers=known)
     client.views_open(trigger_id=trigger_id, view=view)
+
+
+def show_view(t: Translator) -> dict[str, Any]:
+    """``/connect show`` alone: pick one of the company's suppliers by type-ahead, then see it."""
+    return b.modal(SHOW_CALLBACK_ID, t("Show a supplier"), [
+        b.input_block(SUPPLIER, t("Supplier"), supplier_select(t),
+                      hint=t("Its connections and their history are shown here."))],
+        submit=t("Show"), close=t("Cancel"))
+
+
+def details_view(t: Translator, title: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A message's blocks as a read-only modal (``/connect show``, History)."""
+    return {"type": "modal", "title": b.plain(title, 24), "close": b.plain(t("Close"), 24),
+            "blocks": list(message.get("blocks") or [])[:MAX_BLOCKS]}
 
 
 _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
@@ -471,32 +521,73 @@ def use_channel(deps: Deps, who: Who, client: WebClient, channel_id: str) -> str
 
 INVITE_ACTION = "open_invite"
 SET_LANGUAGE_ACTION = "set_language"
-HOME_REQUESTS = 10  # each takes two blocks; the rest are one `/connect requests` away
-HOME_ROWS = 5  # of the invited and the problems; the rest are one `/connect list invited|expired` away
+HOME_PAGE_PREV, HOME_PAGE_NEXT = "home_page_prev", "home_page_next"
+HOME_REQUESTS = 10  # each takes two blocks
+HOME_ROWS = 5  # of the invited, the connected and the problems
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
+MAX_HOME_PAGE = 10_000  # a page number beyond this in a button's value was not ours
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """One page of one section of the Home tab: the requests waiting for an answer (``r``), the
+    invited (``i``), the connected (``c``) or the problems, expired invitations and requests (``x``)."""
+
+    key: str
+    items: tuple[ConnectionView, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+HOME_SECTIONS: dict[str, tuple[Status, int]] = {
+    "r": (Status.REQUESTED, HOME_REQUESTS), "i": (Status.INVITED, HOME_ROWS),
+    "c": (Status.CONNECTED, HOME_ROWS), "x": (Status.EXPIRED, HOME_ROWS)}
 
 
 @dataclass(frozen=True)
 class Dashboard:
-    """What the Home tab shows: the engine's dashboard and the requests waiting for an answer."""
+    """What the Home tab shows: the engine's dashboard and one page of each section."""
 
     view: DashboardView
-    requests: tuple[ConnectionView, ...]
-    requests_total: int
-    invited: tuple[ConnectionView, ...] = ()
-    invited_total: int = 0
-    problems: tuple[ConnectionView, ...] = ()  # expired invitations and requests
-    problems_total: int = 0
+    sections: Mapping[str, HomeSection]
+
+    @property
+    def pages(self) -> dict[str, int]:
+        return {key: section.page for key, section in self.sections.items()}
 
 
-def publish_home(client: WebClient, who: Who, deps: Deps) -> None:
-    """Publish (or refresh, e.g. after an approval) the user's Home tab."""
-    dashboard = load_dashboard(deps, who.company_id)
+def publish_home(client: WebClient, who: Who, deps: Deps, *, pages: Mapping[str, int] | None = None) -> None:
+    """Publish (or refresh, e.g. after an approval) the user's Home tab, each section at its page
+    (the first unless a paging button asked for another)."""
+    dashboard = load_dashboard(deps, who.company_id, pages=pages)
     view = home_view(dashboard, who.t, is_admin=who.is_admin, workspace=who.workspace,
-                     identities=_identities(deps, dashboard.requests))
+                     identities=_identities(deps, dashboard.sections["r"].items))
     if not who.chose_language:  # once, until they choose: Slack never tells us a person reads Indonesian
         view["blocks"] = [*language_picker(who.t), *view["blocks"]][:MAX_BLOCKS]
     client.views_publish(user_id=who.user_id, view=view)
+
+
+def home_pages_value(pages: Mapping[str, int]) -> str:
+    """The page of each section, as a paging button of the Home tab carries it (compact JSON)."""
+    return json.dumps({key: page for key, page in sorted(pages.items()) if page != 1}, separators=(",", ":"))
+
+
+def read_home_pages(value: str) -> dict[str, int]:
+    """The pages back from a paging button: a section whose page is missing, malformed or out of
+    range (a forged value) is on its first page."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: page for key, page in data.items() if key in HOME_SECTIONS and type(page) is int
+            and 1 <= page <= MAX_HOME_PAGE}
 
 
 def _identities(deps: Deps, requests: Sequence[ConnectionView]) -> dict[int, services.IdentityView]:
@@ -517,14 +608,36 @@ def language_picker(t: Translator) -> list[dict[str, Any]]:
                         for code in SUPPORTED_LOCALES), block_id="home_language"), b.divider()]
 
 
-def load_dashboard(deps: Deps, company_id: int) -> Dashboard:
+def load_dashboard(deps: Deps, company_id: int, *, pages: Mapping[str, int] | None = None) -> Dashboard:
     """Everything the Home tab shows, for one customer company and its units."""
-    requests = services.search(deps.uow(), company=company_id, statuses=[Status.REQUESTED], per_page=HOME_REQUESTS)
-    invited = services.search(deps.uow(), company=company_id, statuses=[Status.INVITED], per_page=HOME_ROWS)
-    problems = services.search(deps.uow(), company=company_id, statuses=[Status.EXPIRED], per_page=HOME_ROWS)
-    return Dashboard(view=queries.dashboard(deps.uow(), company_id), requests=requests.items,
-                     requests_total=requests.total, invited=invited.items, invited_total=invited.total,
-                     problems=problems.items, problems_total=problems.total)
+    sections = {key: _home_section(deps, company_id, key, (pages or {}).get(key, 1)) for key in HOME_SECTIONS}
+    return Dashboard(view=queries.dashboard(deps.uow(), company_id), sections=sections)
+
+
+def _home_section(deps: Deps, company_id: int, key: str, page: int) -> HomeSection:
+    status, per_page = HOME_SECTIONS[key]
+    result = services.search(deps.uow(), company=company_id, statuses=[status], page=page, per_page=per_page)
+    if page > 1 and not result.items:  # past the last page (answered meanwhile, or a forged value): the first
+        page = 1
+        result = services.search(deps.uow(), company=company_id, statuses=[status], per_page=per_page)
+    return HomeSection(key=key, items=result.items, total=result.total, page=page, per_page=per_page)
+
+
+def home_paging(t: Translator, dashboard: Dashboard, key: str) -> list[dict[str, Any]]:
+    """Where a section's page stands, and Previous / Next when it has more than one page; each button
+    carries the pages of every section, so that paging one keeps the others where they are."""
+    section = dashboard.sections[key]
+    if section.pages <= 1:
+        return []
+    first = (section.page - 1) * section.per_page + 1
+    shown = t("{first} to {last} of {total}", first=t.number(first), last=t.number(first + len(section.items) - 1),
+              total=t.number(section.total))
+    buttons = []
+    for action_id, label, page in ((HOME_PAGE_PREV, t("Previous"), section.page - 1),
+                                   (HOME_PAGE_NEXT, t("Next"), section.page + 1)):
+        if 1 <= page <= section.pages:
+            buttons.append(b.button(label, action_id, home_pages_value({**dashboard.pages, key: page})))
+    return [b.context(b.escape(shown)), b.actions(*buttons, block_id=f"home_paging:{key}")]
 
 
 def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool, workspace: Workspace | None = None,
@@ -552,32 +665,29 @@ def home_view(dashboard: Dashboard, t: Translator, *, is_admin: bool, workspace:
     else:
         blocks.append(b.section(t("No connections yet. Invite your first suppliers to begin.")))
 
+    requests = dashboard.sections["r"]
     blocks += [b.divider(), b.header(t("Requests waiting for an answer"))]
-    for request in dashboard.requests[:HOME_REQUESTS]:
+    for request in requests.items:
         in_unit = request.customer_id != overview.company_id
         blocks += b.request_rows(t, request, buttons=is_admin, show_customer=in_unit)
         if identities and request.supplier_id in identities:  # who the supplier says it is, or a warning
             blocks += identity_blocks(t, identities[request.supplier_id])
-    if not dashboard.requests:
+    if not requests.items:
         blocks.append(b.context(t("No requests are waiting.")))
-    elif dashboard.requests_total > len(dashboard.requests):
-        blocks.append(b.context(t("… and {count} more. Type /connect requests to see them all.",
-                                  count=t.number(dashboard.requests_total - len(dashboard.requests)))))
+    blocks += home_paging(t, dashboard, "r")
 
     units = bool(overview.units)
-    blocks += [b.divider(), b.header(t("Invited, waiting for the supplier"))]
-    blocks += [b.connection_row(t, c, admin=is_admin, show_customer=units) for c in dashboard.invited]
-    if not dashboard.invited:
-        blocks.append(b.context(t("No invitation is waiting for an answer.")))
-    elif dashboard.invited_total > len(dashboard.invited):
-        blocks.append(b.context(t("… and {count} more. Type /connect list invited to see them all.",
-                                  count=t.number(dashboard.invited_total - len(dashboard.invited)))))
-    if dashboard.problems:
-        blocks += [b.divider(), b.header(t("Needs a look"))]
-        blocks += [b.connection_row(t, c, admin=is_admin, show_customer=units) for c in dashboard.problems]
-        if dashboard.problems_total > len(dashboard.problems):
-            blocks.append(b.context(t("… and {count} more. Type /connect list expired to see them all.",
-                                      count=t.number(dashboard.problems_total - len(dashboard.problems)))))
+    for key, title, empty in (("i", t("Invited, waiting for the supplier"),
+                               t("No invitation is waiting for an answer.")),
+                              ("c", t("Connected"), None), ("x", t("Needs a look"), None)):
+        section = dashboard.sections[key]
+        if not section.items and empty is None:  # no one connected yet, nothing wrong: no section
+            continue
+        blocks += [b.divider(), b.header(title)]
+        blocks += [b.connection_row(t, c, admin=is_admin, show_customer=units) for c in section.items]
+        if not section.items and empty:
+            blocks.append(b.context(empty))
+        blocks += home_paging(t, dashboard, key)
 
     blocks += [b.divider(), b.header(t("Recent activity"))]
     for item in overview.activity:

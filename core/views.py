@@ -88,6 +88,27 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class PartnerView:
+    """One supplier and its connections with a customer company and its units (one per customer
+    and document type), as a list of partners shows it."""
+
+    supplier_id: int
+    supplier: str
+    last_change: dt.datetime
+    connections: tuple[ConnectionView, ...]
+
+
+@dataclass(frozen=True)
+class SupplierChoice:
+    """A supplier a customer company works with, as a type-ahead menu offers it: its name and the
+    address the company last invited it at (None: it only ever asked to connect)."""
+
+    id: int
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
 class UnitView:
     """A unit of a customer company, as a menu offers it."""
 

@@ -231,7 +231,8 @@ def test_user_errors_come_back_as_ephemeral_localized_messages(slack) -> None:  
     assert missing["response_type"] == "ephemeral" and missing["text"] == "There is no invitation with id 99999."
     assert ask(slack, "cancel abc")["text"] == "abc is not an id. Ids are whole numbers, as shown by /connect list."
     assert ask(slack, "resend")["text"] == "Say which invitation, for example /connect resend 12."
-    assert ask(slack, "show")["response_type"] == "ephemeral"
+    assert ask(slack, "show", user=MEMBER)["text"] == ("Say what to show, for example /connect show 12 or "
+                                                       "/connect show maju.")
     assert "Unknown document type pizza" in ask(slack, "invite bob@example.com pizza")["text"]
     slack.fake.users["U3"] = {"locale": "id-ID"}
     assert ask(slack, "show 99999", user="U3")["text"] == "Tidak ada undangan dengan ID 99999."
@@ -346,9 +347,10 @@ def test_members_who_are_not_admins_are_refused_politely(slack) -> None:  # noqa
     assert invitation_status(slack, view.id) == "pending"
     assert press(slack, menu(f"cancel:{view.id}"), user=MEMBER)["text"].startswith("Only admins")
     assert invitation_status(slack, view.id) == "pending"
-    # Reading is for everyone: the list, without the menu items that change something.
+    # Reading is for everyone: the list, without the menu items that change something (History alone:
+    # a plain button rather than a menu of one).
     listing = ask(slack, "list", user=MEMBER)
-    assert action_values(listing) == [("row_menu", f"history:{view.connections[0].id}")]
+    assert action_values(listing) == [("partner_history", str(view.supplier_id))]
 
 
 # --- list and paging ------------------------------------------------------------------------------
@@ -358,20 +360,20 @@ def test_list_pages_with_next_and_previous_and_filters(slack) -> None:  # noqa: 
     views = [invite(slack, workspace.company_id, f"sales{i:02d}@pemasok{i:02d}.co.id",
                     supplier_name=f"PT Pemasok {i:02d}") for i in range(12)]
     first = ask(slack, "list")
-    connection_rows = [block for block in first["blocks"] if block.get("block_id", "").startswith("connection:")]
-    assert len(connection_rows) == 10 and len(first["blocks"]) <= 50
-    assert "Page 1 of 2 · 12 connections in all." in text_of(first)
-    assert "*PT Pemasok 11*" in connection_rows[0]["text"]["text"]
-    assert "invoice: invited · last change" in connection_rows[0]["text"]["text"]
-    menu_values = [o["value"] for o in connection_rows[0]["accessory"]["options"]]
+    partner_rows = [block for block in first["blocks"] if block.get("block_id", "").startswith("partner:")]
+    assert len(partner_rows) == 10 and len(first["blocks"]) <= 50
+    assert "Page 1 of 2 · 12 suppliers in all." in text_of(first)
+    assert "*PT Pemasok 11*" in partner_rows[0]["text"]["text"]
+    assert "invoice: invited\nLast change" in partner_rows[0]["text"]["text"]
+    menu_values = [o["value"] for o in partner_rows[0]["accessory"]["options"]]
     newest = views[-1]
-    assert menu_values == [f"resend:{newest.id}", f"cancel:{newest.id}", f"history:{newest.connections[0].id}"]
+    assert menu_values == [f"resend:{newest.id}", f"cancel:{newest.id}", f"partner:{newest.supplier_id}"]
     (next_action, next_value), = [a for a in action_values(first) if a[0] != "row_menu"]
     assert next_action == "page_next"
 
     second = press(slack, button("page_next", next_value))
     assert second["replace_original"] is True and second["response_type"] == "ephemeral"
-    assert "Page 2 of 2 · 12 connections in all." in text_of(second)
+    assert "Page 2 of 2 · 12 suppliers in all." in text_of(second)
     assert "PT Pemasok 00" in text_of(second) and "PT Pemasok 11" not in text_of(second)
     (prev_action, prev_value), = [a for a in action_values(second) if a[0] != "row_menu"]
     assert prev_action == "page_prev"
@@ -380,7 +382,7 @@ def test_list_pages_with_next_and_previous_and_filters(slack) -> None:  # noqa: 
 
     assert "No connections match." in text_of(ask(slack, "list connected"))
     filtered = ask(slack, "list invited invoice Pemasok 03")
-    assert "Page 1 of 1 · 1 connections in all." in text_of(filtered) and "PT Pemasok 03" in text_of(filtered)
+    assert "Page 1 of 1 · 1 supplier in all." in text_of(filtered) and "PT Pemasok 03" in text_of(filtered)
     assert "Filtered by invited, invoice, and “Pemasok 03”." in text_of(filtered)
     filtered_next = ask(slack, "list invited pemasok")
     value = dict(action_values(filtered_next))["page_next"]
@@ -587,7 +589,7 @@ def test_an_indonesian_user_reads_indonesian(slack) -> None:  # noqa: ANN001
     invite(slack, workspace.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     slack.fake.users[MEMBER] = {"locale": "id-ID"}
     listing = text_of(ask(slack, "list", user=MEMBER))
-    assert "Halaman 1 dari 1 · total koneksi: 1." in listing
+    assert "Halaman 1 dari 1 · total pemasok: 1." in listing
     assert "faktur: diundang" in listing
     filtered = text_of(ask(slack, "list terhubung", user=MEMBER))
     assert "Tidak ada koneksi yang sesuai." in filtered

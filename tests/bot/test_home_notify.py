@@ -220,7 +220,9 @@ def test_many_requests_stay_within_slacks_block_limit(env) -> None:  # noqa: ANN
     assert len(view["blocks"]) <= 100
     assert "*Supplier 24*: asked to connect (catalog and order)" in texts(view["blocks"]), "one line per request"
     assert sum(1 for e in elements(view["blocks"]) if e["action_id"] == "request_approve") == 10
-    assert "… and 40 more. Type /connect requests to see them all." in texts(view["blocks"])
+    assert "1 to 10 of 50" in texts(view["blocks"])
+    paging = next(b for b in view["blocks"] if b.get("block_id") == "home_paging:r")
+    assert [e["action_id"] for e in paging["elements"]] == ["home_page_next"]
     assert "*Requested*\n50" in texts(view["blocks"])
 
 
@@ -238,6 +240,78 @@ def test_a_non_admin_pressing_an_old_invite_button_gets_the_current_home(env) ->
     (published,) = env.fake.wait_for("views.publish")
     assert published["user_id"] == "U2" and admin_elements(published["view"]["blocks"]) == []
     assert env.fake.called("views.open") == []
+
+
+def section_of(view: dict[str, Any], title: str) -> list[dict[str, Any]]:
+    """The blocks of one section of the Home tab: after its header, up to the next divider."""
+    blocks = view["blocks"]
+    start = next(i for i, b in enumerate(blocks) if b["type"] == "header" and b["text"]["text"] == title)
+    end = next((i for i in range(start + 1, len(blocks)) if blocks[i]["type"] == "divider"), len(blocks))
+    return blocks[start + 1:end]
+
+
+def names_in(blocks: list[dict[str, Any]]) -> list[str]:
+    return [b["text"]["text"].split("\n")[0] for b in blocks if b.get("block_id", "").startswith("connection:")]
+
+
+def paging_of(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    return {e["action_id"]: e["value"] for e in elements(blocks) if e["action_id"].startswith("home_page_")}
+
+
+def page_home(env, action_id: str, value: str, *, user: str = "U1") -> dict[str, Any]:  # noqa: ANN001
+    env.fake.reset()
+    assert click(env, action_id, value, user=user, home=True).status_code == 200
+    (published,) = env.fake.wait_for("views.publish")
+    assert published["user_id"] == user and len(published["view"]["blocks"]) <= 100
+    return published["view"]
+
+
+def test_home_sections_page_with_previous_and_next(env) -> None:  # noqa: ANN001
+    one = bind(env, "T1", "PT Satu")
+    for n in range(12):  # the oldest first: the newest change is shown first
+        invite(env, one, f"sales@pemasok{n:02d}.co.id", f"PT Pemasok {n:02d}", ["invoice"])
+    for n in range(3):
+        supplier_asks(env, one, f"CV Minta {n}", ["order"])
+    view = open_home(env)
+    invited = section_of(view, "Invited, waiting for the supplier")
+    assert names_in(invited) == [f"*PT Pemasok {n:02d}*" for n in (11, 10, 9, 8, 7)]
+    assert "1 to 5 of 12" in texts(invited)
+    assert list(paging_of(invited)) == ["home_page_next"]
+    assert paging_of(section_of(view, "Requests waiting for an answer")) == {}, "three requests fit on one page"
+    assert "Type /connect list" not in texts(view["blocks"])
+
+    second = page_home(env, "home_page_next", paging_of(invited)["home_page_next"])
+    invited = section_of(second, "Invited, waiting for the supplier")
+    assert names_in(invited) == [f"*PT Pemasok {n:02d}*" for n in (6, 5, 4, 3, 2)]
+    assert "6 to 10 of 12" in texts(invited)
+    assert set(paging_of(invited)) == {"home_page_prev", "home_page_next"}
+    assert "CV Minta 2" in texts(section_of(second, "Requests waiting for an answer")), "the other sections stay"
+
+    third = page_home(env, "home_page_next", paging_of(invited)["home_page_next"])
+    invited = section_of(third, "Invited, waiting for the supplier")
+    assert names_in(invited) == ["*PT Pemasok 01*", "*PT Pemasok 00*"] and "11 to 12 of 12" in texts(invited)
+    assert list(paging_of(invited)) == ["home_page_prev"]
+    back = page_home(env, "home_page_prev", paging_of(invited)["home_page_prev"])
+    assert "6 to 10 of 12" in texts(section_of(back, "Invited, waiting for the supplier"))
+
+
+def test_home_paging_past_the_end_or_with_a_forged_value_shows_the_first_page(env) -> None:  # noqa: ANN001
+    one = bind(env, "T1", "PT Satu")
+    for n in range(7):
+        maju = invite(env, one, f"sales@pemasok{n:02d}.co.id", f"PT Pemasok {n:02d}", ["invoice"])
+        services.accept(uow(env), invitation_id=maju.id, actor=f"email:sales@pemasok{n:02d}.co.id", via="email")
+    connected = section_of(open_home(env), "Connected")
+    assert "1 to 5 of 7" in texts(connected)
+    for value in ('{"c":99}', '{"c":0}', '{"c":-1}', '{"c":"2"}', '{"c":true}', '{"c":1e9}', '{"c":100000000000}',
+                  '{"zz":2}', "[2]", "2", "not json", "", '{"c":' + "9" * 5000 + "}"):
+        view = page_home(env, "home_page_next", value)
+        assert "1 to 5 of 7" in texts(section_of(view, "Connected")), value
+    # Everyone may read the tab page by page; only admins get the menus that change something.
+    view = page_home(env, "home_page_next", '{"c":2}', user="U2")
+    connected = section_of(view, "Connected")
+    assert "6 to 7 of 7" in texts(connected)
+    accessories = [b["accessory"] for b in connected if b.get("block_id", "").startswith("connection:")]
+    assert accessories and {(a["type"], a["action_id"]) for a in accessories} == {("button", "connection_history")}
 
 
 # --- channel notices --------------------------------------------------------------------------

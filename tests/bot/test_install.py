@@ -189,6 +189,8 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
     assert "command: /connect" in text and "usage_hint:" in text
     assert "https://tautan.example.com/slack/oauth_redirect" in text
     assert "home_tab_enabled: true" in text
+    # The type-ahead over the company's suppliers (an external_select) needs its options URL.
+    assert re.search(r"^    message_menu_options_url: https://tautan.example.com/slack/events$", text, re.M)
     urls = re.findall(r"(?:url|request_url): (\S+)", text)
     assert urls and all(u == "https://tautan.example.com/slack/events" for u in urls)
 
