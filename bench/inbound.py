@@ -29,6 +29,7 @@ from bench import common
 from bench.common import Discard, free_port
 from tautan.core import services
 from tautan.core.model import Role
+from tautan.core.views import InvitationView
 from tautan.mail.inbound import Envelope
 from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.settings import Settings
@@ -55,6 +56,15 @@ def replies(tokens: list[str]) -> list[bytes]:
         message.add_alternative(f"<p>{bodies[i % len(bodies)].splitlines()[0]}</p>", subtype="html")
         out.append(message.as_bytes())
     return out
+
+
+def invite_many(container: Container, count: int, *, domain: str) -> list[InvitationView]:
+    """``count`` invitations of PT Bench, one supplier each (made in bulk: not what is measured),
+    to sales{i}@{domain}{i}.co.id (the sender ``replies`` writes from, for ``domain="supplier"``)."""
+    rows = [services.InviteRow(email=f"sales{i}@{domain}{i}.co.id", types=["invoice"]) for i in range(count)]
+    done = services.invite_many(container.uow(), customer="PT Bench", rows=rows, actor="bench", via="cli")
+    return [services.get_invitation(container.uow(), invitation_id=d.invitation_id) for d in done
+            if d.invitation_id is not None]
 
 
 def send_all(port: int, messages: list[bytes], recipients: list[str], senders: int = 1) -> float:
@@ -89,10 +99,12 @@ def run(url: str, count: int, rounds: int) -> None:
     bare.start()
     ours.start()
     times: dict[int, tuple[list[float], list[float]]] = {1: ([], []), SENDERS: ([], [])}
+    # The server refuses mail to a reply token of no invitation (at RCPT), so the messages answer
+    # real invitations; each round sends new messages (new Message-IDs) to the same ones.
+    tokens = [v.reply_token for v in invite_many(container, count, domain="smtp")]
     try:
         for _ in range(rounds):
             for senders, (bare_times, our_times) in times.items():
-                tokens = [uuid.uuid4().hex for _ in range(count)]
                 messages = replies(tokens)
                 recipients = [f"connect+{t}@{DOMAIN}" for t in tokens]
                 bare_times.append(send_all(bare_port, messages, recipients, senders))
@@ -111,8 +123,7 @@ def run(url: str, count: int, rounds: int) -> None:
     # 2. processing end to end
     with container.engine.begin() as connection:
         connection.execute(text("UPDATE inbox SET status = 'done'"))
-    invitations = [services.invite(container.uow(), customer="PT Bench", email=f"sales{i}@supplier{i}.co.id",
-                                   types=["invoice"], actor="bench", via="cli") for i in range(count)]
+    invitations = invite_many(container, count, domain="supplier")
     messages = replies([v.reply_token for v in invitations])
     start = time.perf_counter()
     for raw in messages:
