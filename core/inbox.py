@@ -58,40 +58,45 @@ class Incoming:
 
 
 def store_many(uow: UnitOfWork, messages: Sequence[Incoming]) -> list[Stored]:
-    """Keep several messages in one transaction, one INSERT each with the duplicate check done by
-    the database (``ON CONFLICT DO NOTHING`` on the inbox's unique key, whatever its columns), and
-    one commit for all: when this returns, every one is durable. One result per message, in order."""
-    with uow:
-        now = uow.now()
-        insert = _insert_ignoring_duplicates(uow)
-        results: list[Stored | None] = []
-        for message in messages:
-            new_id = uow.session.execute(insert.values(
-                dedup_key=message.dedup_key, message_id=message.message_id, source=message.source[:200],
-                mail_from=message.mail_from[:320], rcpt_tos=list(message.rcpt_tos), raw=message.raw,
-                size=len(message.raw), received_at=now, status=InboxStatus.NEW, attempts=0)).scalar()
-            results.append(Stored(id=new_id, duplicate=False) if new_id is not None else None)
-        uow.commit()
-        if all(results):
-            return [r for r in results if r is not None]
-        # the rare duplicate: say which row already holds it (the same message twice in one group
-        # is a duplicate of the row the first one made)
-        return [r if r is not None else Stored(id=_existing(uow, m.dedup_key), duplicate=True)
-                for r, m in zip(results, messages, strict=False)]
+    """Keep several messages with ONE statement: a multi-row INSERT with the duplicate check done
+    by the database (``ON CONFLICT DO NOTHING`` on the inbox's unique key), run as a transaction
+    of its own (on PostgreSQL a single round trip): when this returns, every one is durable. One
+    result per message, in order."""
+    if not messages:
+        return []
+    now = uow.now()
+    rows = [{"dedup_key": m.dedup_key, "message_id": m.message_id, "source": m.source[:200],
+             "mail_from": m.mail_from[:320], "rcpt_tos": list(m.rcpt_tos), "raw": m.raw, "size": len(m.raw),
+             "received_at": now, "status": InboxStatus.NEW, "attempts": 0} for m in messages]
+    new = {str(row.dedup_key): int(row.id) for row in uow.execute_alone(_insert_ignoring_duplicates(uow), rows)}
+    results, seen = [], set()
+    for message in messages:
+        id_ = new.get(message.dedup_key)
+        # the same message twice in one group is a duplicate of the row the first one made
+        duplicate = id_ is None or message.dedup_key in seen
+        seen.add(message.dedup_key)
+        results.append(Stored(id=id_ if id_ is not None else _existing(uow, message.dedup_key), duplicate=duplicate))
+    return results
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def _insert_ignoring_duplicates(uow: UnitOfWork) -> Any:
-    dialect = uow.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
-    return sqlite.insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
+    """The INSERT of ``store_many``, built once per dialect (then only its parameters change)."""
+    dialect = uow.session_factory.kw["bind"].dialect.name
+    found = _INSERTS.get(dialect)
+    if found is None:
+        insert = postgresql.insert(Inbox) if dialect == "postgresql" else sqlite.insert(Inbox)
+        found = _INSERTS[dialect] = insert.on_conflict_do_nothing().returning(Inbox.id, Inbox.dedup_key)
+    return found
 
 
 def _existing(uow: UnitOfWork, dedup_key: str) -> int:
-    found = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
-    if found is None:  # stored by nobody, yet in conflict: only possible if the key changed under us
+    found = uow.execute_alone(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
+    if not found:  # stored by nobody, yet in conflict: only possible if the key changed under us
         raise ConcurrentChange()
-    return found
+    return int(found[0][0])
 
 
 def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
@@ -136,6 +141,7 @@ def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]
     with the same unit of work join the transaction. The row stays locked (``FOR UPDATE SKIP
     LOCKED``) until the commit, so another processor skips it; if anything fails, nothing of it is
     kept and the message is still due: it is acted on exactly once. None when nothing is due."""
+    uow.keep_loaded()  # the services ``handle`` calls about one reply load its rows once
     with uow:
         now = uow.now()
         query = (select(Inbox).where(
@@ -149,10 +155,11 @@ def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]
         row = uow.session.scalars(query).first()
         if row is None:
             return None
-        row.attempts += 1
         item = InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
-                         source=row.source, attempts=row.attempts, received_at=row.received_at)
+                         source=row.source, attempts=row.attempts + 1, received_at=row.received_at)
         outcome, failed = handle(item)
+        # one UPDATE of the row at the end (the attempt is counted with the outcome: both or neither)
+        row.attempts = item.attempts
         row.status = InboxStatus.FAILED if failed else InboxStatus.DONE
         row.outcome, row.error, row.processed_at, row.lease_until = outcome[:64], None, uow.now(), None
         uow.commit()
@@ -186,7 +193,7 @@ def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str, count_attempt: bo
 def answers_sent(uow: UnitOfWork, *, recipient: str | None = None, domain: str | None = None,
                  kinds: Sequence[str], since: dt.timedelta) -> int:
     """How many answers of these kinds went to an address (or a whole domain) lately: for rate limits."""
-    with uow:
+    with uow.reading():
         query = select(func.count()).select_from(Outbox).where(
             Outbox.kind.in_(kinds), Outbox.created_at > uow.now() - since)
         if recipient is not None:
@@ -198,5 +205,5 @@ def answers_sent(uow: UnitOfWork, *, recipient: str | None = None, domain: str |
 
 
 def status_of(uow: UnitOfWork, *, inbox_id: int) -> str | None:
-    with uow:
+    with uow.reading():
         return uow.session.scalar(select(Inbox.status).where(Inbox.id == inbox_id))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy import Engine, Executable, Row
+from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,6 +31,10 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
+# The execution option a read-only unit of work runs with: on SQLite its transaction begins
+# deferred (``BEGIN``), so a read never takes the write lock a writer waits for.
+READ_ONLY = "tautan_read_only"
+_read_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def system_clock() -> dt.datetime:
@@ -49,6 +57,10 @@ class UnitOfWork:
         self.clock = clock
         self._savepoints: list[tuple[SessionTransaction, int]] = []
         self._depth = 0
+        self._now: dt.datetime | None = None
+        self._read_only = False
+        self._keep_loaded = False
+        self._notices: list[Event] = []
 
     def __enter__(self) -> Self:
         if self._depth:
@@ -59,10 +71,68 @@ class UnitOfWork:
             self._savepoints.append((self.session.begin_nested(), len(self._notices)))
             return self
         self._depth = 1
-        self.session = self.session_factory()
-        self._now: dt.datetime | None = None
-        self._notices: list[Event] = []
+        if self._read_only:
+            self.session = self.session_factory(bind=_read_engine(self._engine()))
+        else:
+            self.session = self.session_factory()
+        if self._keep_loaded:
+            self.session.info[_KEPT] = []
+        self._now = None
+        self._notices = []
         return self
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Self]:
+        """For a service that only reads (``with uow.reading(): ...``). Inside an open unit of work
+        it adds no savepoint, as there is nothing to undo; on its own it is a unit of work whose
+        transaction takes no write lock (SQLite), so it never waits behind a writer."""
+        if self._depth:
+            yield self
+            return
+        self._read_only = True
+        try:
+            with self:
+                yield self
+        finally:
+            self._read_only = False
+
+    def keep_loaded(self) -> None:
+        """Hold every object this unit of work loads until it ends. The session's identity map keeps
+        only weak references, so an object a service loaded and turned into a view is gone by the
+        time the next service of the same unit of work needs it, and is loaded again; a unit of
+        work that calls several services about the same rows (processing one inbound message)
+        loads each of them once. Call it before entering."""
+        self._keep_loaded = True
+
+    def execute_alone(self, statement: Executable, params: Sequence[dict[str, Any]] | None = None) -> list[Row[Any]]:
+        """Run one statement as a transaction of its own and return its rows: durable when this
+        returns. On PostgreSQL it is one round trip (autocommit: no BEGIN, no COMMIT); several
+        ``params`` make one multi-row statement where the dialect can. Inside an open unit of work
+        it joins that unit's transaction instead."""
+        try:
+            if self._depth:
+                return list(self.session.execute(statement, params).all())
+            engine = self._engine()
+            if engine.dialect.name == "postgresql":
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    return list(connection.execute(statement, params).all())
+            if getattr(statement, "is_select", False):
+                engine = _read_engine(engine)
+            with engine.begin() as connection:
+                return list(connection.execute(statement, params).all())
+        except sa_exc.SQLAlchemyError as error:
+            translated = translate_db_error(error)
+            if translated is None:
+                raise
+            raise translated from error
+        finally:
+            if not self._depth:
+                self._now = None  # the time ``now()`` gave for this statement is for it alone
+
+    def _engine(self) -> Engine:
+        bind = self.session_factory.kw["bind"]
+        assert isinstance(bind, Engine)
+        return bind
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -155,6 +225,23 @@ class UnitOfWork:
             self.enqueue(channel=Channel.SLACK, kind=kind, recipient=str(company.id), lang=company.locale,
                          invitation=events[0].invitation, event_ids=[e.id for e in events])
         self._notices = []
+
+
+_KEPT = "tautan_kept"
+
+
+@sa_event.listens_for(Session, "loaded_as_persistent")
+def _hold(session: Session, instance: object) -> None:
+    kept = session.info.get(_KEPT)
+    if kept is not None:
+        kept.append(instance)
+
+
+def _read_engine(engine: Engine) -> Engine:
+    found = _read_engines.get(engine)
+    if found is None:
+        found = _read_engines[engine] = engine.execution_options(**{READ_ONLY: True})
+    return found
 
 
 def translate_db_error(error: BaseException) -> TautanError | None:

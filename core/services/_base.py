@@ -10,7 +10,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tautan.core.errors import (
     InvalidInput,
@@ -255,12 +255,39 @@ def _invitation(session: Session, invitation_id: int | None, reply_token: str | 
     if invitation_id is not None:
         invitation = session.get(Invitation, invitation_id, with_for_update=lock or None)
     elif reply_token:
-        query = select(Invitation).where(Invitation.reply_token == reply_token.lower())
-        invitation = session.scalars(query.with_for_update() if lock else query).first()
+        invitation = _by_token(session, reply_token.lower(), lock=lock)
     else:
         invitation = None
     if invitation is None:
         raise NotFound(N_("There is no invitation with id {id}."), id=invitation_id or "?")
+    return invitation
+
+
+_BY_TOKEN = "tautan_invitation_by_token"
+
+
+def _by_token(session: Session, token: str, *, lock: bool) -> Invitation | None:
+    """The invitation with this reply token, loaded with what its view needs (its companies, its
+    connections and their types) in two statements. Several services called in one unit of work
+    about the same reply (processing an inbound message) find it again without a query, unless a
+    lock is wanted that this transaction does not hold yet: on PostgreSQL that is a ``SELECT ...
+    FOR UPDATE`` (which reloads the row as locked); on SQLite the transaction has held the
+    database's write lock since it began, so a row it loaded is current."""
+    known: dict[str, Invitation] = session.info.setdefault(_BY_TOKEN, {})
+    invitation = known.get(token)
+    if invitation is not None and invitation.reply_token == token and invitation in session:
+        if not lock or session.get_bind().dialect.name == "sqlite":
+            return invitation
+        return session.scalars(select(Invitation).where(Invitation.id == invitation.id)
+                               .with_for_update().execution_options(populate_existing=True)).first()
+    query = (select(Invitation).where(Invitation.reply_token == token)
+             .options(joinedload(Invitation.customer), joinedload(Invitation.supplier),
+                      selectinload(Invitation.connections).joinedload(Connection.document_type)))
+    if lock:  # the row as locked, even if this session holds an older copy of it
+        query = query.with_for_update(of=Invitation).execution_options(populate_existing=True)
+    invitation = session.scalars(query).unique().first()
+    if invitation is not None:
+        known[token] = invitation
     return invitation
 
 

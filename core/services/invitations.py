@@ -228,14 +228,13 @@ def cancel(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> Invi
 
 def get_invitation(uow: UnitOfWork, *, invitation_id: int | None = None,
                    reply_token: str | None = None) -> InvitationView:
-    with uow:
+    with uow.reading():
         return invitation_view(_invitation(uow.session, invitation_id, reply_token))
 
 
 def reply_token_known(uow: UnitOfWork, *, reply_token: str) -> bool:
     """Whether an invitation has this reply token: the SMTP server refuses mail for unknown ones."""
-    with uow:
-        return uow.session.scalar(select(Invitation.id).where(Invitation.reply_token == reply_token)) is not None
+    return bool(uow.execute_alone(select(Invitation.id).where(Invitation.reply_token == reply_token)))
 
 
 def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor: str, via: str,

@@ -38,7 +38,7 @@ def answer(uow: UnitOfWork, *, recipient: str, kind: str, lang: str, invitation_
 def connections_of(uow: UnitOfWork, *, email: str, limit: int = 50) -> list[ConnectionView]:
     """The connections of the supplier companies an address belongs to (for STATUS by email):
     only its own, never anyone else's."""
-    with uow:
+    with uow.reading():
         session = uow.session
         companies = select(Membership.company_id).join(Person, Person.id == Membership.person_id).where(
             Person.email == email.lower())
@@ -102,7 +102,7 @@ def ask_confirmation(uow: UnitOfWork, *, reply_token: str, intent: str, accept: 
 
 def pending_confirmation(uow: UnitOfWork, *, reply_token: str) -> PendingConfirmation | None:
     """The invitation's latest confirmation question, unless the supplier already answered it."""
-    with uow:
+    with uow.reading():
         invitation = _invitation(uow.session, None, reply_token)
         latest = uow.session.scalars(
             select(Event).where(Event.invitation_id == invitation.id,
