@@ -55,7 +55,10 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock = system_clock) -> None:
         self.session_factory = session_factory
         self.clock = clock
-        self._savepoints: list[tuple[SessionTransaction, int]] = []
+        # one entry per open nested level: its savepoint (None: a level without one) and how
+        # many notices there were when it began
+        self._savepoints: list[tuple[SessionTransaction | None, int]] = []
+        self._without_savepoint = False
         self._depth = 0
         self._now: dt.datetime | None = None
         self._read_only = False
@@ -68,7 +71,9 @@ class UnitOfWork:
             # processing one inbound message): a savepoint, so this part commits or rolls back
             # on its own, and everything becomes durable with the outer commit.
             self._depth += 1
-            self._savepoints.append((self.session.begin_nested(), len(self._notices)))
+            savepoint = None if self._without_savepoint else self.session.begin_nested()
+            self._without_savepoint = False
+            self._savepoints.append((savepoint, len(self._notices)))
             return self
         self._depth = 1
         if self._read_only:
@@ -95,6 +100,14 @@ class UnitOfWork:
                 yield self
         finally:
             self._read_only = False
+
+    def adding(self) -> Self:
+        """For a service that only adds rows once its checks have passed (``with uow.adding():``),
+        such as an event or a message to send: inside an open unit of work it adds no savepoint,
+        as it fails, if at all, before it has added anything; its ``commit()`` leaves committing
+        to the outer unit. On its own, an ordinary unit of work."""
+        self._without_savepoint = bool(self._depth)
+        return self
 
     def keep_loaded(self) -> None:
         """Hold every object this unit of work loads until it ends. The session's identity map keeps
@@ -139,6 +152,10 @@ class UnitOfWork:
         self._depth -= 1
         if self._depth:
             savepoint, notices = self._savepoints.pop()
+            if savepoint is None:  # a level without a savepoint: nothing of it was written
+                if exc is not None:
+                    del self._notices[notices:]
+                return
             try:
                 if savepoint.is_active:  # not committed: undo this part only
                     savepoint.rollback()
@@ -192,10 +209,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            self._queue_notices()
             if self._savepoints:
-                self._savepoints[-1][0].commit()
+                savepoint = self._savepoints[-1][0]
+                if savepoint is not None:  # a level without one is committed with the outer unit
+                    self._queue_notices()
+                    savepoint.commit()
             else:
+                self._queue_notices()
                 self.session.commit()
         except sa_exc.SQLAlchemyError as error:
             translated = translate_db_error(error)

@@ -270,16 +270,19 @@ def _by_token(session: Session, token: str, *, lock: bool) -> Invitation | None:
     """The invitation with this reply token, loaded with what its view needs (its companies, its
     connections and their types) in two statements. Several services called in one unit of work
     about the same reply (processing an inbound message) find it again without a query, unless a
-    lock is wanted that this transaction does not hold yet: on PostgreSQL that is a ``SELECT ...
-    FOR UPDATE`` (which reloads the row as locked); on SQLite the transaction has held the
+    lock is wanted: on PostgreSQL a ``SELECT ... FOR UPDATE`` of its version (reloading it only
+    when someone changed it since); on SQLite the transaction has held the
     database's write lock since it began, so a row it loaded is current."""
     known: dict[str, Invitation] = session.info.setdefault(_BY_TOKEN, {})
     invitation = known.get(token)
     if invitation is not None and invitation.reply_token == token and invitation in session:
         if not lock or session.get_bind().dialect.name == "sqlite":
             return invitation
-        return session.scalars(select(Invitation).where(Invitation.id == invitation.id)
-                               .with_for_update().execution_options(populate_existing=True)).first()
+        # Lock the row; the copy held is current unless someone changed it since (its version).
+        version = session.scalar(select(Invitation.version).where(Invitation.id == invitation.id).with_for_update())
+        if version != invitation.version:
+            session.refresh(invitation, with_for_update=True)
+        return invitation
     query = (select(Invitation).where(Invitation.reply_token == token)
              .options(joinedload(Invitation.customer), joinedload(Invitation.supplier),
                       selectinload(Invitation.connections).joinedload(Connection.document_type)))

@@ -248,6 +248,14 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
             raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
         if now >= invitation.expires_at:
             raise InvitationExpired(expired_at=invitation.expires_at)
+        # What an acceptance looks up comes first, so that its queries find nothing to flush and
+        # the changes below are written together, once. An acceptance says how to send each
+        # document from now on, as the customer has it today; the invitation's token reached this
+        # mailbox, so its domain is the supplier's.
+        extra: dict[str, object] = {}
+        if action == Action.ACCEPT:
+            extra["onboarding"] = onboarding_of(invitation.customer, invitation.type_codes)
+            _verify_domain(session, invitation.supplier, invitation.email)
         for connection in invitation.connections:
             status = transition(action, connection.status, side)
             _move(uow, connection, status, action, actor=actor, via=via, invitation=invitation,
@@ -256,12 +264,7 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
         invitation.closed_at = now
         if action is Action.CANCEL:  # the supplier hears that the invitation was withdrawn
             tell_supplier(uow, invitation.connections, "cancelled")
-        if action == Action.ACCEPT:  # the invitation's token reached this mailbox: the domain is the supplier's
-            _verify_domain(session, invitation.supplier, invitation.email)
         if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
-            # An acceptance says how to send each document from now on, as the customer has it today.
-            extra = ({"onboarding": onboarding_of(invitation.customer, invitation.type_codes)}
-                     if action == Action.ACCEPT else {})
             uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
                         invitation=invitation, **extra)
         session.flush()

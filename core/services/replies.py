@@ -29,7 +29,7 @@ from tautan.core.views import (
 def answer(uow: UnitOfWork, *, recipient: str, kind: str, lang: str, invitation_id: int | None = None,
            **payload: object) -> None:
     """Queue an answer to someone who wrote to us (an unclear reply, HELP, STATUS, a request)."""
-    with uow:
+    with uow.adding():
         invitation = uow.session.get(Invitation, invitation_id) if invitation_id is not None else None
         uow.enqueue(channel="email", kind=kind, recipient=recipient, lang=lang, invitation=invitation, **payload)
         uow.commit()
@@ -74,7 +74,7 @@ def record_reading(uow: UnitOfWork, *, reply_token: str, outcome: str, text: str
                    actor: str, via: str, lean: str | None = None) -> None:
     """Write how a reply was read into the invitation's history (a short excerpt of what it said),
     so an admin can see what the supplier wrote and why tautan did or did not act."""
-    with uow:
+    with uow.adding():
         invitation = _invitation(uow.session, None, reply_token)
         uow.record(EventKind.REPLY_READ, actor=actor, via=_via(via), customer=invitation.customer,
                    supplier=invitation.supplier, invitation=invitation, outcome=outcome, lean=lean,
