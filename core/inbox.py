@@ -159,9 +159,9 @@ def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]
                          source=row.source, attempts=row.attempts + 1, received_at=row.received_at)
         outcome, failed = handle(item)
         # one UPDATE of the row at the end (the attempt is counted with the outcome: both or neither)
-        row.attempts = item.attempts
-        row.status = InboxStatus.FAILED if failed else InboxStatus.DONE
-        row.outcome, row.error, row.processed_at, row.lease_until = outcome[:64], None, uow.now(), None
+        uow.session.execute(update(Inbox).where(Inbox.id == row.id).values(
+            attempts=item.attempts, status=InboxStatus.FAILED if failed else InboxStatus.DONE, outcome=outcome[:64],
+            error=None, processed_at=uow.now(), lease_until=None).execution_options(synchronize_session=False))
         uow.commit()
     return item
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from tautan.core.errors import (
     InvalidInput,
@@ -268,7 +268,7 @@ _BY_TOKEN = "tautan_invitation_by_token"
 
 def _by_token(session: Session, token: str, *, lock: bool) -> Invitation | None:
     """The invitation with this reply token, loaded with what its view needs (its companies, its
-    connections and their types) in two statements. Several services called in one unit of work
+    connections and their types) in one statement. Several services called in one unit of work
     about the same reply (processing an inbound message) find it again without a query, unless a
     lock is wanted: on PostgreSQL a ``SELECT ... FOR UPDATE`` of its version (reloading it only
     when someone changed it since); on SQLite the transaction has held the
@@ -285,7 +285,7 @@ def _by_token(session: Session, token: str, *, lock: bool) -> Invitation | None:
         return invitation
     query = (select(Invitation).where(Invitation.reply_token == token)
              .options(joinedload(Invitation.customer), joinedload(Invitation.supplier),
-                      selectinload(Invitation.connections).joinedload(Connection.document_type)))
+                      joinedload(Invitation.connections).joinedload(Connection.document_type)))
     if lock:  # the row as locked, even if this session holds an older copy of it
         query = query.with_for_update(of=Invitation).execution_options(populate_existing=True)
     invitation = session.scalars(query).unique().first()
