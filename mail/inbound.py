@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses
+from typing import TYPE_CHECKING, cast
 
 from tautan.core import inbox, services
 from tautan.core.errors import (
@@ -55,7 +56,13 @@ STRUCTURAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, 
                       MultipartInvariantViolationDefect, MissingHeaderBodySeparatorDefect)
 
 
-class _ReadingPolicy(EmailPolicy):
+if TYPE_CHECKING:
+    _EmailPolicy = EmailPolicy[EmailMessage]
+else:
+    _EmailPolicy = EmailPolicy
+
+
+class _ReadingPolicy(_EmailPolicy):
     """``email.policy.default``, except that a header's value is parsed into its object once, not
     on every read: reading a reply asks for its Content-Type a dozen times, and parsing it again
     each time was a fifth of the cost of processing a reply. Header objects are immutable."""
@@ -72,7 +79,7 @@ _LINE_BREAK = re.compile(r"\n|\r")  # only these: str.splitlines splits on more
 
 @functools.lru_cache(maxsize=4096)
 def _parsed_header(name: str, value: str) -> BaseHeader:
-    return READING.header_factory(name, _LINE_BREAK.sub("", value))  # as policy.default does
+    return cast(BaseHeader, READING.header_factory(name, _LINE_BREAK.sub("", value)))  # as policy.default does
 
 
 @dataclass(frozen=True)
