@@ -234,7 +234,16 @@ def get_invitation(uow: UnitOfWork, *, invitation_id: int | None = None,
 
 def reply_token_known(uow: UnitOfWork, *, reply_token: str) -> bool:
     """Whether an invitation has this reply token: the SMTP server refuses mail for unknown ones."""
-    return bool(uow.execute_alone(select(Invitation.id).where(Invitation.reply_token == reply_token)))
+    return reply_token in reply_tokens_known(uow, reply_tokens=[reply_token])
+
+
+def reply_tokens_known(uow: UnitOfWork, *, reply_tokens: Sequence[str]) -> set[str]:
+    """Which of these reply tokens are an invitation's, in one statement (the SMTP server checks
+    the recipients of several sessions at once)."""
+    if not reply_tokens:
+        return set()
+    found = uow.execute_alone(select(Invitation.reply_token).where(Invitation.reply_token.in_(set(reply_tokens))))
+    return {str(row[0]) for row in found}
 
 
 def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor: str, via: str,
