@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tautan.core.errors import ConcurrentChange
@@ -144,26 +144,34 @@ def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]
     uow.keep_loaded()  # the services ``handle`` calls about one reply load its rows once
     with uow:
         now = uow.now()
-        query = (select(Inbox).where(
-            or_(Inbox.status == InboxStatus.NEW,
-                (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= now)))
-            .order_by(Inbox.received_at, Inbox.id).limit(1).with_for_update(skip_locked=True))
+        params: dict[str, Any] = {"now": now, "skip": list(skip)}
         if ids is not None:
-            query = query.where(Inbox.id.in_(ids))
-        if skip:
-            query = query.where(Inbox.id.not_in(skip))
-        row = uow.session.scalars(query).first()
+            params["ids"] = list(ids)
+        row = uow.session.scalars(_NEXT_OF_IDS if ids is not None else _NEXT, params).first()
         if row is None:
             return None
         item = InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
                          source=row.source, attempts=row.attempts + 1, received_at=row.received_at)
         outcome, failed = handle(item)
         # one UPDATE of the row at the end (the attempt is counted with the outcome: both or neither)
-        uow.session.execute(update(Inbox).where(Inbox.id == row.id).values(
-            attempts=item.attempts, status=InboxStatus.FAILED if failed else InboxStatus.DONE, outcome=outcome[:64],
-            error=None, processed_at=uow.now(), lease_until=None).execution_options(synchronize_session=False))
+        uow.session.execute(_DONE, {"row_id": row.id, "new_attempts": item.attempts, "new_outcome": outcome[:64],
+                                    "new_status": InboxStatus.FAILED if failed else InboxStatus.DONE,
+                                    "new_processed_at": uow.now()})
         uow.commit()
     return item
+
+
+# The statements of ``process_next``, built once (building one costs about as much as running it).
+_NEXT = (select(Inbox).where(
+    or_(Inbox.status == InboxStatus.NEW,
+        (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= bindparam("now"))),
+    Inbox.id.not_in(bindparam("skip", expanding=True)))
+    .order_by(Inbox.received_at, Inbox.id).limit(1).with_for_update(skip_locked=True))
+_NEXT_OF_IDS = _NEXT.where(Inbox.id.in_(bindparam("ids", expanding=True)))
+_DONE = (update(Inbox).where(Inbox.id == bindparam("row_id")).values(
+    attempts=bindparam("new_attempts"), status=bindparam("new_status"), outcome=bindparam("new_outcome"),
+    error=None, processed_at=bindparam("new_processed_at"), lease_until=None)
+    .execution_options(synchronize_session=False))
 
 
 def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:

@@ -101,11 +101,12 @@ class UnitOfWork:
         finally:
             self._read_only = False
 
-    def adding(self) -> Self:
-        """For a service that only adds rows once its checks have passed (``with uow.adding():``),
-        such as an event or a message to send: inside an open unit of work it adds no savepoint,
-        as it fails, if at all, before it has added anything; its ``commit()`` leaves committing
-        to the outer unit. On its own, an ordinary unit of work."""
+    def checked_first(self) -> Self:
+        """For a service that makes every check before its first change (``with
+        uow.checked_first():``), such as one that only adds an event or a message to send: inside
+        an open unit of work it adds no savepoint, as when it fails there is nothing of it to
+        undo; its ``commit()`` leaves committing to the outer unit. On its own, an ordinary unit
+        of work."""
         self._without_savepoint = bool(self._depth)
         return self
 

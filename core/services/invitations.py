@@ -248,7 +248,9 @@ def reply_tokens_known(uow: UnitOfWork, *, reply_tokens: Sequence[str]) -> set[s
 
 def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor: str, via: str,
             invitation_id: int | None, reply_token: str | None, side: Side = Side.SUPPLIER) -> InvitationView:
-    with uow:
+    # Every check comes before the first change (so inside a larger unit of work, processing a
+    # reply, it needs no savepoint: when it fails there is nothing of it to undo).
+    with uow.checked_first():
         session, now = uow.session, uow.now()
         invitation = _invitation(session, invitation_id, reply_token, lock=True)
         # An invitation a bounce marked undeliverable can still be answered: it evidently arrived
@@ -257,16 +259,18 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
             raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
         if now >= invitation.expires_at:
             raise InvitationExpired(expired_at=invitation.expires_at)
-        # What an acceptance looks up comes first, so that its queries find nothing to flush and
-        # the changes below are written together, once. An acceptance says how to send each
-        # document from now on, as the customer has it today; the invitation's token reached this
-        # mailbox, so its domain is the supplier's.
+        moves = [(connection, transition(action, connection.status, side)) for connection in invitation.connections]
+        # What an acceptance looks up comes next, before the changes, and without flushing what
+        # the unit of work holds (no pending change bears on an admin's address or on who holds a
+        # domain), so that everything is written together, once. An acceptance says how to send
+        # each document from now on, as the customer has it today; the invitation's token reached
+        # this mailbox, so its domain is the supplier's.
         extra: dict[str, object] = {}
         if action == Action.ACCEPT:
-            extra["onboarding"] = onboarding_of(invitation.customer, invitation.type_codes)
-            _verify_domain(session, invitation.supplier, invitation.email)
-        for connection in invitation.connections:
-            status = transition(action, connection.status, side)
+            with session.no_autoflush:
+                extra["onboarding"] = onboarding_of(invitation.customer, invitation.type_codes)
+                _verify_domain(session, invitation.supplier, invitation.email)
+        for connection, status in moves:
             _move(uow, connection, status, action, actor=actor, via=via, invitation=invitation,
                   previous=connection.status)
         invitation.status = outcome

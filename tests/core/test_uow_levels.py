@@ -1,12 +1,14 @@
-"""Services inside a larger unit of work (processing one inbound message): one that only reads or
-only adds rows joins the unit's transaction without a savepoint and never commits it on its own;
-everything is kept, or nothing, with the outer commit."""
+"""Services inside a larger unit of work (processing one inbound message): one that only reads, or
+makes every check before its first change, joins the unit's transaction without a savepoint and
+never commits it on its own; everything is kept, or nothing, with the outer commit."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, func, select
 
 from tautan.core import services
+from tautan.core.errors import InvitationClosed
 from tautan.core.model import Event, Outbox
 from tests.support import factories as f
 
@@ -28,7 +30,7 @@ def savepoints(uow, work) -> list[str]:  # noqa: ANN001, ANN201
     return [s for s in statements if "SAVEPOINT" in s]
 
 
-def test_a_service_that_only_adds_rows_is_kept_or_undone_with_the_outer_unit(uow) -> None:  # noqa: ANN001
+def test_services_without_a_savepoint_are_kept_or_undone_with_the_outer_unit(uow) -> None:  # noqa: ANN001
     f.companies(uow)
     invitation = f.invite(uow)
     events, queued = count(uow, Event), count(uow, Outbox)
@@ -57,14 +59,30 @@ def test_alone_they_are_ordinary_units_of_work(uow) -> None:  # noqa: ANN001
     assert count(uow, Outbox) == queued + 1
 
 
-def test_a_service_that_may_fail_halfway_still_gets_a_savepoint(uow) -> None:  # noqa: ANN001
+def test_a_service_that_may_fail_after_a_change_still_gets_a_savepoint(uow) -> None:  # noqa: ANN001
     f.companies(uow)
-    invitation = f.invite(uow)
+    invitation = f.invite(uow, types=("order", "invoice"))
 
-    def accept_inside() -> None:
+    def answer_inside() -> None:
         with uow:
-            services.accept(uow, reply_token=invitation.reply_token, actor="email:x", via="email")
+            services.answer_types(uow, reply_token=invitation.reply_token, accept=["invoice"], decline=[],
+                                  actor="email:x", via="email")
             uow.commit()
 
-    assert savepoints(uow, accept_inside)  # a failed transition must not leave half of it behind
-    assert services.get_invitation(uow, invitation_id=invitation.id).status == "accepted"
+    assert savepoints(uow, answer_inside)
+    assert {c.type: c.status for c in services.get_invitation(uow, invitation_id=invitation.id).connections} == {
+        "invoice": "connected", "order": "invited"}
+
+
+def test_an_acceptance_checks_everything_before_it_changes_anything(uow) -> None:  # noqa: ANN001
+    f.companies(uow)
+    invitation = f.invite(uow)
+    services.cancel(uow, invitation_id=invitation.id, actor="x", via="cli")
+    with uow:
+        with pytest.raises(InvitationClosed):
+            services.accept(uow, reply_token=invitation.reply_token, actor="email:x", via="email")
+        services.record_reading(uow, reply_token=invitation.reply_token, outcome="closed", text="ok",
+                                signals=(), actor="email:x", via="email")
+        assert not uow.session.dirty  # the failed acceptance left nothing behind in the unit of work
+        uow.commit()
+    assert services.get_invitation(uow, invitation_id=invitation.id).status == "cancelled"
