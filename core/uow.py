@@ -115,7 +115,7 @@ class UnitOfWork:
         only weak references, so an object a service loaded and turned into a view is gone by the
         time the next service of the same unit of work needs it, and is loaded again; a unit of
         work that calls several services about the same rows (processing one inbound message)
-        loads each of them once. Call it before entering."""
+        loads each of them once. Call it before entering; it lasts until the unit of work ends."""
         self._keep_loaded = True
 
     def execute_alone(self, statement: Executable, params: Sequence[dict[str, Any]] | None = None) -> list[Row[Any]]:
@@ -153,17 +153,17 @@ class UnitOfWork:
         self._depth -= 1
         if self._depth:
             savepoint, notices = self._savepoints.pop()
-            if savepoint is None:  # a level without a savepoint: nothing of it was written
-                if exc is not None:
-                    del self._notices[notices:]
-                return
             try:
-                if savepoint.is_active:  # not committed: undo this part only
+                if savepoint is None:  # a level without one: it failed before changing anything
+                    if exc is not None:
+                        del self._notices[notices:]
+                elif savepoint.is_active:  # not committed: undo this part only
                     savepoint.rollback()
                     del self._notices[notices:]
             except sa_exc.DBAPIError:
                 log.warning("rollback to savepoint failed", exc_info=True)
         else:
+            self._keep_loaded = False
             try:
                 self.session.rollback()
             except sa_exc.DBAPIError:
