@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from tautan.core.uow import READ_ONLY
+from tautan.core.uow import READ_ONLY, REDOABLE
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -61,7 +61,7 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         raise exc.DisconnectionError() from error
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -71,12 +71,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # the SMTP server already answered 250 for; about 0.2 ms a commit is the price.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+    record.info[_SYNCHRONOUS] = "FULL"
+
+
+_SYNCHRONOUS = "tautan_synchronous"
 
 
 def _sqlite_begin(connection: Connection) -> None:
+    options = connection.get_execution_options()
+    # A unit of work that is done again if its commit is lost (processing a stored message) does
+    # not wait for the disk; every other commit does, and its sync covers the earlier ones too.
+    # The level can only change between transactions, so here, before BEGIN.
+    level = "NORMAL" if options.get(REDOABLE, False) else "FULL"
+    info = connection.connection.info
+    if info.get(_SYNCHRONOUS) != level:
+        connection.exec_driver_sql(f"PRAGMA synchronous={level}")
+        info[_SYNCHRONOUS] = level
     # A read-only unit of work begins deferred: it takes no lock, so it never waits for a writer.
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -142,6 +142,7 @@ def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]
     LOCKED``) until the commit, so another processor skips it; if anything fails, nothing of it is
     kept and the message is still due: it is acted on exactly once. None when nothing is due."""
     uow.keep_loaded()  # the services ``handle`` calls about one reply load its rows once
+    uow.redoable()  # if this commit is lost, the message is still due and is processed again
     with uow:
         now = uow.now()
         params: dict[str, Any] = {"now": now, "skip": list(skip)}

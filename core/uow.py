@@ -34,7 +34,10 @@ Clock = Callable[[], dt.datetime]
 # The execution option a read-only unit of work runs with: on SQLite its transaction begins
 # deferred (``BEGIN``), so a read never takes the write lock a writer waits for.
 READ_ONLY = "tautan_read_only"
-_read_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+# The execution option of a unit of work whose commit may be lost in a power cut without harm
+# (``UnitOfWork.redoable``): on SQLite it commits without waiting for the disk.
+REDOABLE = "tautan_redoable"
+_variants: weakref.WeakKeyDictionary[Engine, dict[str, Engine]] = weakref.WeakKeyDictionary()
 
 
 def system_clock() -> dt.datetime:
@@ -62,6 +65,7 @@ class UnitOfWork:
         self._depth = 0
         self._now: dt.datetime | None = None
         self._read_only = False
+        self._redoable = False
         self._keep_loaded = False
         self._notices: list[Event] = []
 
@@ -76,8 +80,9 @@ class UnitOfWork:
             self._savepoints.append((savepoint, len(self._notices)))
             return self
         self._depth = 1
-        if self._read_only:
-            self.session = self.session_factory(bind=_read_engine(self._engine()))
+        if self._read_only or self._redoable:
+            option = READ_ONLY if self._read_only else REDOABLE
+            self.session = self.session_factory(bind=_variant(self._engine(), option))
         else:
             self.session = self.session_factory()
         if self._keep_loaded:
@@ -110,6 +115,17 @@ class UnitOfWork:
         self._without_savepoint = bool(self._depth)
         return self
 
+    def redoable(self) -> None:
+        """Mark this unit of work as one whose commit may be lost in a power cut without harm,
+        because it is done again afterwards: processing a stored message (the message stays due
+        until the commit that records its outcome survives). On SQLite its commit then does not
+        wait for the disk (``synchronous=NORMAL``); it reaches the disk with the next commit that
+        does wait (every other commit: the SMTP server's store, the worker claiming a message
+        before sending it, a page's answer), as that sync covers everything written before it.
+        So nothing anyone was told, or sent, rests on it. Call it before entering; it lasts until
+        the unit of work ends."""
+        self._redoable = True
+
     def keep_loaded(self) -> None:
         """Hold every object this unit of work loads until it ends. The session's identity map keeps
         only weak references, so an object a service loaded and turned into a view is gone by the
@@ -131,7 +147,7 @@ class UnitOfWork:
                 with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                     return list(connection.execute(statement, params).all())
             if getattr(statement, "is_select", False):
-                engine = _read_engine(engine)
+                engine = _variant(engine, READ_ONLY)
             with engine.begin() as connection:
                 return list(connection.execute(statement, params).all())
         except sa_exc.SQLAlchemyError as error:
@@ -163,7 +179,7 @@ class UnitOfWork:
             except sa_exc.DBAPIError:
                 log.warning("rollback to savepoint failed", exc_info=True)
         else:
-            self._keep_loaded = False
+            self._keep_loaded = self._redoable = False
             try:
                 self.session.rollback()
             except sa_exc.DBAPIError:
@@ -258,10 +274,12 @@ def _hold(session: Session, instance: object) -> None:
         kept.append(instance)
 
 
-def _read_engine(engine: Engine) -> Engine:
-    found = _read_engines.get(engine)
+def _variant(engine: Engine, option: str) -> Engine:
+    """``engine`` with the execution option ``option`` on (made once; it shares the pool)."""
+    variants = _variants.setdefault(engine, {})
+    found = variants.get(option)
     if found is None:
-        found = _read_engines[engine] = engine.execution_options(**{READ_ONLY: True})
+        found = variants[option] = engine.execution_options(**{option: True})
     return found
 
 
