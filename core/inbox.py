@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tautan.core.errors import ConcurrentChange
@@ -58,40 +58,45 @@ class Incoming:
 
 
 def store_many(uow: UnitOfWork, messages: Sequence[Incoming]) -> list[Stored]:
-    """Keep several messages in one transaction, one INSERT each with the duplicate check done by
-    the database (``ON CONFLICT DO NOTHING`` on the inbox's unique key, whatever its columns), and
-    one commit for all: when this returns, every one is durable. One result per message, in order."""
-    with uow:
-        now = uow.now()
-        insert = _insert_ignoring_duplicates(uow)
-        results: list[Stored | None] = []
-        for message in messages:
-            new_id = uow.session.execute(insert.values(
-                dedup_key=message.dedup_key, message_id=message.message_id, source=message.source[:200],
-                mail_from=message.mail_from[:320], rcpt_tos=list(message.rcpt_tos), raw=message.raw,
-                size=len(message.raw), received_at=now, status=InboxStatus.NEW, attempts=0)).scalar()
-            results.append(Stored(id=new_id, duplicate=False) if new_id is not None else None)
-        uow.commit()
-        if all(results):
-            return [r for r in results if r is not None]
-        # the rare duplicate: say which row already holds it (the same message twice in one group
-        # is a duplicate of the row the first one made)
-        return [r if r is not None else Stored(id=_existing(uow, m.dedup_key), duplicate=True)
-                for r, m in zip(results, messages, strict=False)]
+    """Keep several messages with ONE statement: a multi-row INSERT with the duplicate check done
+    by the database (``ON CONFLICT DO NOTHING`` on the inbox's unique key), run as a transaction
+    of its own (on PostgreSQL a single round trip): when this returns, every one is durable. One
+    result per message, in order."""
+    if not messages:
+        return []
+    now = uow.now()
+    rows = [{"dedup_key": m.dedup_key, "message_id": m.message_id, "source": m.source[:200],
+             "mail_from": m.mail_from[:320], "rcpt_tos": list(m.rcpt_tos), "raw": m.raw, "size": len(m.raw),
+             "received_at": now, "status": InboxStatus.NEW, "attempts": 0} for m in messages]
+    new = {str(row.dedup_key): int(row.id) for row in uow.execute_alone(_insert_ignoring_duplicates(uow), rows)}
+    results, seen = [], set()
+    for message in messages:
+        id_ = new.get(message.dedup_key)
+        # the same message twice in one group is a duplicate of the row the first one made
+        duplicate = id_ is None or message.dedup_key in seen
+        seen.add(message.dedup_key)
+        results.append(Stored(id=id_ if id_ is not None else _existing(uow, message.dedup_key), duplicate=duplicate))
+    return results
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def _insert_ignoring_duplicates(uow: UnitOfWork) -> Any:
-    dialect = uow.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
-    return sqlite.insert(Inbox).on_conflict_do_nothing().returning(Inbox.id)
+    """The INSERT of ``store_many``, built once per dialect (then only its parameters change)."""
+    dialect = uow.session_factory.kw["bind"].dialect.name
+    found = _INSERTS.get(dialect)
+    if found is None:
+        insert = postgresql.insert(Inbox) if dialect == "postgresql" else sqlite.insert(Inbox)
+        found = _INSERTS[dialect] = insert.on_conflict_do_nothing().returning(Inbox.id, Inbox.dedup_key)
+    return found
 
 
 def _existing(uow: UnitOfWork, dedup_key: str) -> int:
-    found = uow.session.scalar(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
-    if found is None:  # stored by nobody, yet in conflict: only possible if the key changed under us
+    found = uow.execute_alone(select(Inbox.id).where(Inbox.dedup_key == dedup_key))
+    if not found:  # stored by nobody, yet in conflict: only possible if the key changed under us
         raise ConcurrentChange()
-    return found
+    return int(found[0][0])
 
 
 def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
@@ -136,27 +141,38 @@ def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]
     with the same unit of work join the transaction. The row stays locked (``FOR UPDATE SKIP
     LOCKED``) until the commit, so another processor skips it; if anything fails, nothing of it is
     kept and the message is still due: it is acted on exactly once. None when nothing is due."""
+    uow.keep_loaded()  # the services ``handle`` calls about one reply load its rows once
+    uow.redoable()  # if this commit is lost, the message is still due and is processed again
     with uow:
         now = uow.now()
-        query = (select(Inbox).where(
-            or_(Inbox.status == InboxStatus.NEW,
-                (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= now)))
-            .order_by(Inbox.received_at, Inbox.id).limit(1).with_for_update(skip_locked=True))
+        params: dict[str, Any] = {"now": now, "skip": list(skip)}
         if ids is not None:
-            query = query.where(Inbox.id.in_(ids))
-        if skip:
-            query = query.where(Inbox.id.not_in(skip))
-        row = uow.session.scalars(query).first()
+            params["ids"] = list(ids)
+        row = uow.session.scalars(_NEXT_OF_IDS if ids is not None else _NEXT, params).first()
         if row is None:
             return None
-        row.attempts += 1
         item = InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
-                         source=row.source, attempts=row.attempts, received_at=row.received_at)
+                         source=row.source, attempts=row.attempts + 1, received_at=row.received_at)
         outcome, failed = handle(item)
-        row.status = InboxStatus.FAILED if failed else InboxStatus.DONE
-        row.outcome, row.error, row.processed_at, row.lease_until = outcome[:64], None, uow.now(), None
+        # one UPDATE of the row at the end (the attempt is counted with the outcome: both or neither)
+        uow.session.execute(_DONE, {"row_id": row.id, "new_attempts": item.attempts, "new_outcome": outcome[:64],
+                                    "new_status": InboxStatus.FAILED if failed else InboxStatus.DONE,
+                                    "new_processed_at": uow.now()})
         uow.commit()
     return item
+
+
+# The statements of ``process_next``, built once (building one costs about as much as running it).
+_NEXT = (select(Inbox).where(
+    or_(Inbox.status == InboxStatus.NEW,
+        (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= bindparam("now"))),
+    Inbox.id.not_in(bindparam("skip", expanding=True)))
+    .order_by(Inbox.received_at, Inbox.id).limit(1).with_for_update(skip_locked=True))
+_NEXT_OF_IDS = _NEXT.where(Inbox.id.in_(bindparam("ids", expanding=True)))
+_DONE = (update(Inbox).where(Inbox.id == bindparam("row_id")).values(
+    attempts=bindparam("new_attempts"), status=bindparam("new_status"), outcome=bindparam("new_outcome"),
+    error=None, processed_at=bindparam("new_processed_at"), lease_until=None)
+    .execution_options(synchronize_session=False))
 
 
 def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:
@@ -186,7 +202,7 @@ def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str, count_attempt: bo
 def answers_sent(uow: UnitOfWork, *, recipient: str | None = None, domain: str | None = None,
                  kinds: Sequence[str], since: dt.timedelta) -> int:
     """How many answers of these kinds went to an address (or a whole domain) lately: for rate limits."""
-    with uow:
+    with uow.reading():
         query = select(func.count()).select_from(Outbox).where(
             Outbox.kind.in_(kinds), Outbox.created_at > uow.now() - since)
         if recipient is not None:
@@ -198,5 +214,5 @@ def answers_sent(uow: UnitOfWork, *, recipient: str | None = None, domain: str |
 
 
 def status_of(uow: UnitOfWork, *, inbox_id: int) -> str | None:
-    with uow:
+    with uow.reading():
         return uow.session.scalar(select(Inbox.status).where(Inbox.id == inbox_id))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy import Engine, Executable, Row
+from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,6 +31,13 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
+# The execution option a read-only unit of work runs with: on SQLite its transaction begins
+# deferred (``BEGIN``), so a read never takes the write lock a writer waits for.
+READ_ONLY = "tautan_read_only"
+# The execution option of a unit of work whose commit may be lost in a power cut without harm
+# (``UnitOfWork.redoable``): on SQLite it commits without waiting for the disk.
+REDOABLE = "tautan_redoable"
+_variants: weakref.WeakKeyDictionary[Engine, dict[str, Engine]] = weakref.WeakKeyDictionary()
 
 
 def system_clock() -> dt.datetime:
@@ -47,8 +58,16 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock = system_clock) -> None:
         self.session_factory = session_factory
         self.clock = clock
-        self._savepoints: list[tuple[SessionTransaction, int]] = []
+        # one entry per open nested level: its savepoint (None: a level without one) and how
+        # many notices there were when it began
+        self._savepoints: list[tuple[SessionTransaction | None, int]] = []
+        self._without_savepoint = False
         self._depth = 0
+        self._now: dt.datetime | None = None
+        self._read_only = False
+        self._redoable = False
+        self._keep_loaded = False
+        self._notices: list[Event] = []
 
     def __enter__(self) -> Self:
         if self._depth:
@@ -56,13 +75,94 @@ class UnitOfWork:
             # processing one inbound message): a savepoint, so this part commits or rolls back
             # on its own, and everything becomes durable with the outer commit.
             self._depth += 1
-            self._savepoints.append((self.session.begin_nested(), len(self._notices)))
+            savepoint = None if self._without_savepoint else self.session.begin_nested()
+            self._without_savepoint = False
+            self._savepoints.append((savepoint, len(self._notices)))
             return self
         self._depth = 1
-        self.session = self.session_factory()
-        self._now: dt.datetime | None = None
-        self._notices: list[Event] = []
+        if self._read_only or self._redoable:
+            option = READ_ONLY if self._read_only else REDOABLE
+            self.session = self.session_factory(bind=_variant(self._engine(), option))
+        else:
+            self.session = self.session_factory()
+        if self._keep_loaded:
+            self.session.info[_KEPT] = []
+        self._now = None
+        self._notices = []
         return self
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Self]:
+        """For a service that only reads (``with uow.reading(): ...``). Inside an open unit of work
+        it adds no savepoint, as there is nothing to undo; on its own it is a unit of work whose
+        transaction takes no write lock (SQLite), so it never waits behind a writer."""
+        if self._depth:
+            yield self
+            return
+        self._read_only = True
+        try:
+            with self:
+                yield self
+        finally:
+            self._read_only = False
+
+    def checked_first(self) -> Self:
+        """For a service that makes every check before its first change (``with
+        uow.checked_first():``), such as one that only adds an event or a message to send: inside
+        an open unit of work it adds no savepoint, as when it fails there is nothing of it to
+        undo; its ``commit()`` leaves committing to the outer unit. On its own, an ordinary unit
+        of work."""
+        self._without_savepoint = bool(self._depth)
+        return self
+
+    def redoable(self) -> None:
+        """Mark this unit of work as one whose commit may be lost in a power cut without harm,
+        because it is done again afterwards: processing a stored message (the message stays due
+        until the commit that records its outcome survives). On SQLite its commit then does not
+        wait for the disk (``synchronous=NORMAL``); it reaches the disk with the next commit that
+        does wait (every other commit: the SMTP server's store, the worker claiming a message
+        before sending it, a page's answer), as that sync covers everything written before it.
+        So nothing anyone was told, or sent, rests on it. Call it before entering; it lasts until
+        the unit of work ends."""
+        self._redoable = True
+
+    def keep_loaded(self) -> None:
+        """Hold every object this unit of work loads until it ends. The session's identity map keeps
+        only weak references, so an object a service loaded and turned into a view is gone by the
+        time the next service of the same unit of work needs it, and is loaded again; a unit of
+        work that calls several services about the same rows (processing one inbound message)
+        loads each of them once. Call it before entering; it lasts until the unit of work ends."""
+        self._keep_loaded = True
+
+    def execute_alone(self, statement: Executable, params: Sequence[dict[str, Any]] | None = None) -> list[Row[Any]]:
+        """Run one statement as a transaction of its own and return its rows: durable when this
+        returns. On PostgreSQL it is one round trip (autocommit: no BEGIN, no COMMIT); several
+        ``params`` make one multi-row statement where the dialect can. Inside an open unit of work
+        it joins that unit's transaction instead."""
+        try:
+            if self._depth:
+                return list(self.session.execute(statement, params).all())
+            engine = self._engine()
+            if engine.dialect.name == "postgresql":
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    return list(connection.execute(statement, params).all())
+            if getattr(statement, "is_select", False):
+                engine = _variant(engine, READ_ONLY)
+            with engine.begin() as connection:
+                return list(connection.execute(statement, params).all())
+        except sa_exc.SQLAlchemyError as error:
+            translated = translate_db_error(error)
+            if translated is None:
+                raise
+            raise translated from error
+        finally:
+            if not self._depth:
+                self._now = None  # the time ``now()`` gave for this statement is for it alone
+
+    def _engine(self) -> Engine:
+        bind = self.session_factory.kw["bind"]
+        assert isinstance(bind, Engine)
+        return bind
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -70,12 +170,16 @@ class UnitOfWork:
         if self._depth:
             savepoint, notices = self._savepoints.pop()
             try:
-                if savepoint.is_active:  # not committed: undo this part only
+                if savepoint is None:  # a level without one: it failed before changing anything
+                    if exc is not None:
+                        del self._notices[notices:]
+                elif savepoint.is_active:  # not committed: undo this part only
                     savepoint.rollback()
                     del self._notices[notices:]
             except sa_exc.DBAPIError:
                 log.warning("rollback to savepoint failed", exc_info=True)
         else:
+            self._keep_loaded = self._redoable = False
             try:
                 self.session.rollback()
             except sa_exc.DBAPIError:
@@ -122,10 +226,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            self._queue_notices()
             if self._savepoints:
-                self._savepoints[-1][0].commit()
+                savepoint = self._savepoints[-1][0]
+                if savepoint is not None:  # a level without one is committed with the outer unit
+                    self._queue_notices()
+                    savepoint.commit()
             else:
+                self._queue_notices()
                 self.session.commit()
         except sa_exc.SQLAlchemyError as error:
             translated = translate_db_error(error)
@@ -155,6 +262,25 @@ class UnitOfWork:
             self.enqueue(channel=Channel.SLACK, kind=kind, recipient=str(company.id), lang=company.locale,
                          invitation=events[0].invitation, event_ids=[e.id for e in events])
         self._notices = []
+
+
+_KEPT = "tautan_kept"
+
+
+@sa_event.listens_for(Session, "loaded_as_persistent")
+def _hold(session: Session, instance: object) -> None:
+    kept = session.info.get(_KEPT)
+    if kept is not None:
+        kept.append(instance)
+
+
+def _variant(engine: Engine, option: str) -> Engine:
+    """``engine`` with the execution option ``option`` on (made once; it shares the pool)."""
+    variants = _variants.setdefault(engine, {})
+    found = variants.get(option)
+    if found is None:
+        found = variants[option] = engine.execution_options(**{option: True})
+    return found
 
 
 def translate_db_error(error: BaseException) -> TautanError | None:

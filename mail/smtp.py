@@ -9,19 +9,20 @@ import asyncio
 import logging
 import ssl
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
-from tautan.core.errors import TautanError, Unavailable
+from tautan.core.errors import TautanError
 from tautan.core.inbox import Stored
-from tautan.mail.inbound import Envelope, Inbound, parse_recipient
+from tautan.mail.inbound import Envelope, Inbound, Recipient, parse_recipient
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 
 # Reply codes, in one place (RFC 5321, enhanced status codes from RFC 3463).
 OK = "250 2.0.0 Message accepted"
@@ -55,6 +56,7 @@ class InboundHandler:
         self.on_stored = on_stored
         self.store_timeout = store_timeout
         self._group = _GroupCommit(inbound)
+        self._lookups: _Batches[Recipient, bool] = _Batches(inbound.knows_many)
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -73,7 +75,10 @@ class InboundHandler:
         # When the database cannot say, the recipient is accepted: DATA then stores the message or
         # answers 451, and processing drops a token it does not know.
         try:
-            known = await self._in_thread(lambda: self.inbound.knows(recipient))
+            # checked with the other sessions' recipients arriving now (one query), in bounded time
+            known = await asyncio.wait_for(self._lookups.submit(recipient), self.store_timeout)
+        except TimeoutError:
+            known = True
         except TautanError:
             known = True
         except Exception:
@@ -83,15 +88,6 @@ class InboundHandler:
             return NO_SUCH_USER
         envelope.rcpt_tos.append(address)
         return RCPT_OK
-
-    async def _in_thread(self, work: Callable[[], T]) -> T:
-        """Run blocking database work off the event loop, for at most ``store_timeout`` seconds
-        (then ``Unavailable``; the work may still finish, which a retry's deduplication absorbs)."""
-        future = asyncio.get_running_loop().run_in_executor(None, work)
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self.store_timeout)
-        except TimeoutError:
-            raise Unavailable() from None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: SmtpEnvelope) -> str:
         raw = envelope.original_content or envelope.content or b""
@@ -130,23 +126,24 @@ class _Controller(Controller):
         return LongLineSMTP(self.handler, **self.SMTP_kwargs)
 
 
-class _GroupCommit:
-    """Stores messages that arrive together in one transaction (group commit): while one store is
-    committing, the messages of the other senders in DATA wait and then go in together, so many
-    senders cost one commit, not one each. Every sender still hears 250 only after the commit
-    that made its message durable, and a failure answers 451 to every message of that group."""
+class _Batches(Generic[A, R]):
+    """Work that arrives while the previous batch is being done waits, and then goes in together:
+    while one batch is at the database, the requests of the other sessions queue up behind it and
+    are done with one call of ``work`` (one query, one commit), so many sessions cost one round
+    trip, not one each. Each request hears its own result only once its batch is done; a failure
+    is the answer of every request of that batch."""
 
-    MAX_GROUP = 64
+    MAX_BATCH = 64
 
-    def __init__(self, inbound: Inbound) -> None:
-        self.inbound = inbound
-        self.waiting: list[tuple[bytes, Envelope, str, asyncio.Future[Stored]]] = []
+    def __init__(self, work: Callable[[list[A]], Sequence[R]]) -> None:
+        self.work = work
+        self.waiting: list[tuple[A, asyncio.Future[R]]] = []
         self.busy = False
 
-    async def store(self, raw: bytes, envelope: Envelope, *, source: str) -> Stored:
+    async def submit(self, item: A) -> R:
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[Stored] = loop.create_future()
-        self.waiting.append((raw, envelope, source, done))
+        done: asyncio.Future[R] = loop.create_future()
+        self.waiting.append((item, done))
         if not self.busy:
             self.busy = True
             loop.create_task(self._drain())
@@ -156,20 +153,32 @@ class _GroupCommit:
         loop = asyncio.get_running_loop()
         try:
             while self.waiting:
-                group, self.waiting = self.waiting[:self.MAX_GROUP], self.waiting[self.MAX_GROUP:]
-                messages = [(raw, envelope, source) for raw, envelope, source, _ in group]
+                batch, self.waiting = self.waiting[:self.MAX_BATCH], self.waiting[self.MAX_BATCH:]
                 try:
-                    results = await loop.run_in_executor(None, self.inbound.receive_many, messages)
-                except Exception as error:  # noqa: BLE001 - handed to each waiting sender, which answers 451
-                    for *_, done in group:
+                    results = await loop.run_in_executor(None, self.work, [item for item, _ in batch])
+                except Exception as error:  # noqa: BLE001 - handed to each waiting request, which answers for it
+                    for _, done in batch:
                         if not done.done():
                             done.set_exception(error)
                     continue
-                for (*_, done), stored in zip(group, results, strict=False):
+                for (_, done), result in zip(batch, results, strict=False):
                     if not done.done():
-                        done.set_result(stored)
+                        done.set_result(result)
         finally:
             self.busy = False
+
+
+class _GroupCommit(_Batches[tuple[bytes, Envelope, str], Stored]):
+    """Stores messages that arrive together in one transaction (group commit): while one store is
+    committing, the messages of the other senders in DATA wait and then go in together, so many
+    senders cost one commit, not one each. Every sender still hears 250 only after the commit
+    that made its message durable, and a failure answers 451 to every message of that group."""
+
+    def __init__(self, inbound: Inbound) -> None:
+        super().__init__(inbound.receive_many)
+
+    async def store(self, raw: bytes, envelope: Envelope, *, source: str) -> Stored:
+        return await self.submit((raw, envelope, source))
 
 
 def make_controller(handler: InboundHandler, *, host: str, port: int, tls: ssl.SSLContext | None = None,

@@ -9,8 +9,8 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from tautan.core.errors import (
     InvalidInput,
@@ -237,6 +237,10 @@ def _may_join(company: Company, person: Person, domain: str) -> bool:
             and not is_free_mail(domain) and company.verified_domain == domain)
 
 
+_DOMAIN_TAKEN = select(Company.id).where(Company.verified_domain == bindparam("domain"),
+                                        Company.id != bindparam("id")).limit(1)
+
+
 def _verify_domain(session: Session, company: Company, email: str) -> None:
     """A contact confirmed ``email`` (a link or reply reached its mailbox): its domain becomes the
     company's verified domain, unless it is a shared provider, the company has one already, or
@@ -244,8 +248,7 @@ def _verify_domain(session: Session, company: Company, email: str) -> None:
     domain = domain_of(email)
     if company.verified_domain is not None or not domain or is_free_mail(domain):
         return
-    taken = session.scalars(select(Company.id).where(Company.verified_domain == domain,
-                                                     Company.id != company.id).limit(1)).first()
+    taken = session.scalars(_DOMAIN_TAKEN, {"domain": domain, "id": company.id}).first()
     if taken is None:
         company.verified_domain = domain
 
@@ -255,12 +258,49 @@ def _invitation(session: Session, invitation_id: int | None, reply_token: str | 
     if invitation_id is not None:
         invitation = session.get(Invitation, invitation_id, with_for_update=lock or None)
     elif reply_token:
-        query = select(Invitation).where(Invitation.reply_token == reply_token.lower())
-        invitation = session.scalars(query.with_for_update() if lock else query).first()
+        invitation = _by_token(session, reply_token.lower(), lock=lock)
     else:
         invitation = None
     if invitation is None:
         raise NotFound(N_("There is no invitation with id {id}."), id=invitation_id or "?")
+    return invitation
+
+
+_BY_TOKEN = "tautan_invitation_by_token"
+
+
+# The statements of ``_by_token``, built once: building a query with its loading options (and its
+# cache key) costs more than running it.
+_INVITATION_BY_TOKEN = (
+    select(Invitation).where(Invitation.reply_token == bindparam("token"))
+    .options(joinedload(Invitation.customer), joinedload(Invitation.supplier),
+             joinedload(Invitation.connections).joinedload(Connection.document_type)))
+# the row as locked, even if this session holds an older copy of it
+_INVITATION_BY_TOKEN_LOCKED = (_INVITATION_BY_TOKEN.with_for_update(of=Invitation)
+                               .execution_options(populate_existing=True))
+_LOCK_VERSION = select(Invitation.version).where(Invitation.id == bindparam("id")).with_for_update()
+
+
+def _by_token(session: Session, token: str, *, lock: bool) -> Invitation | None:
+    """The invitation with this reply token, loaded with what its view needs (its companies, its
+    connections and their types) in one statement. Several services called in one unit of work
+    about the same reply (processing an inbound message) find it again without a query, unless a
+    lock is wanted: on PostgreSQL a ``SELECT ... FOR UPDATE`` of its version (reloading it only
+    when someone changed it since); on SQLite the transaction has held the database's write lock
+    since it began, so a row it loaded is current."""
+    known: dict[str, Invitation] = session.info.setdefault(_BY_TOKEN, {})
+    invitation = known.get(token)
+    if invitation is not None and invitation.reply_token == token and invitation in session:
+        if not lock or session.get_bind().dialect.name == "sqlite":
+            return invitation
+        # Lock the row; the copy held is current unless someone changed it since (its version).
+        if session.scalar(_LOCK_VERSION, {"id": invitation.id}) != invitation.version:
+            session.refresh(invitation, with_for_update=True)
+        return invitation
+    query = _INVITATION_BY_TOKEN_LOCKED if lock else _INVITATION_BY_TOKEN
+    invitation = session.scalars(query, {"token": token}).unique().first()
+    if invitation is not None:
+        known[token] = invitation
     return invitation
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from stdnum import util as stdnum_util
 from stdnum.exceptions import InvalidChecksum, ValidationError
@@ -351,9 +351,13 @@ def _an_admin(company: Company) -> str | None:
     session = Session.object_session(company)
     if session is None:
         return None
-    return session.scalars(select(Person.email).join(Membership, Membership.person_id == Person.id).where(
-        Membership.company_id.in_([company.id, company.root.id]), Membership.role == MemberRole.ADMIN)
-        .order_by(Membership.id).limit(1)).first()
+    return session.scalars(_AN_ADMIN, {"companies": list({company.id, company.root.id})}).first()
+
+
+_AN_ADMIN = (select(Person.email).join(Membership, Membership.person_id == Person.id)
+             .where(Membership.company_id.in_(bindparam("companies", expanding=True)),
+                    Membership.role == MemberRole.ADMIN)
+             .order_by(Membership.id).limit(1))
 
 
 # --- the directory ---------------------------------------------------------------------------

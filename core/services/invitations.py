@@ -228,19 +228,29 @@ def cancel(uow: UnitOfWork, *, invitation_id: int, actor: str, via: str) -> Invi
 
 def get_invitation(uow: UnitOfWork, *, invitation_id: int | None = None,
                    reply_token: str | None = None) -> InvitationView:
-    with uow:
+    with uow.reading():
         return invitation_view(_invitation(uow.session, invitation_id, reply_token))
 
 
 def reply_token_known(uow: UnitOfWork, *, reply_token: str) -> bool:
     """Whether an invitation has this reply token: the SMTP server refuses mail for unknown ones."""
-    with uow:
-        return uow.session.scalar(select(Invitation.id).where(Invitation.reply_token == reply_token)) is not None
+    return reply_token in reply_tokens_known(uow, reply_tokens=[reply_token])
+
+
+def reply_tokens_known(uow: UnitOfWork, *, reply_tokens: Sequence[str]) -> set[str]:
+    """Which of these reply tokens are an invitation's, in one statement (the SMTP server checks
+    the recipients of several sessions at once)."""
+    if not reply_tokens:
+        return set()
+    found = uow.execute_alone(select(Invitation.reply_token).where(Invitation.reply_token.in_(set(reply_tokens))))
+    return {str(row[0]) for row in found}
 
 
 def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor: str, via: str,
             invitation_id: int | None, reply_token: str | None, side: Side = Side.SUPPLIER) -> InvitationView:
-    with uow:
+    # Every check comes before the first change (so inside a larger unit of work, processing a
+    # reply, it needs no savepoint: when it fails there is nothing of it to undo).
+    with uow.checked_first():
         session, now = uow.session, uow.now()
         invitation = _invitation(session, invitation_id, reply_token, lock=True)
         # An invitation a bounce marked undeliverable can still be answered: it evidently arrived
@@ -249,20 +259,25 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
             raise InvitationClosed(status=INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)])
         if now >= invitation.expires_at:
             raise InvitationExpired(expired_at=invitation.expires_at)
-        for connection in invitation.connections:
-            status = transition(action, connection.status, side)
+        moves = [(connection, transition(action, connection.status, side)) for connection in invitation.connections]
+        # What an acceptance looks up comes next, before the changes, and without flushing what
+        # the unit of work holds (no pending change bears on an admin's address or on who holds a
+        # domain), so that everything is written together, once. An acceptance says how to send
+        # each document from now on, as the customer has it today; the invitation's token reached
+        # this mailbox, so its domain is the supplier's.
+        extra: dict[str, object] = {}
+        if action == Action.ACCEPT:
+            with session.no_autoflush:
+                extra["onboarding"] = onboarding_of(invitation.customer, invitation.type_codes)
+                _verify_domain(session, invitation.supplier, invitation.email)
+        for connection, status in moves:
             _move(uow, connection, status, action, actor=actor, via=via, invitation=invitation,
                   previous=connection.status)
         invitation.status = outcome
         invitation.closed_at = now
         if action is Action.CANCEL:  # the supplier hears that the invitation was withdrawn
             tell_supplier(uow, invitation.connections, "cancelled")
-        if action == Action.ACCEPT:  # the invitation's token reached this mailbox: the domain is the supplier's
-            _verify_domain(session, invitation.supplier, invitation.email)
         if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
-            # An acceptance says how to send each document from now on, as the customer has it today.
-            extra = ({"onboarding": onboarding_of(invitation.customer, invitation.type_codes)}
-                     if action == Action.ACCEPT else {})
             uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
                         invitation=invitation, **extra)
         session.flush()

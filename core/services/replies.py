@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from tautan.core.events import EventKind
@@ -29,7 +29,7 @@ from tautan.core.views import (
 def answer(uow: UnitOfWork, *, recipient: str, kind: str, lang: str, invitation_id: int | None = None,
            **payload: object) -> None:
     """Queue an answer to someone who wrote to us (an unclear reply, HELP, STATUS, a request)."""
-    with uow:
+    with uow.checked_first():
         invitation = uow.session.get(Invitation, invitation_id) if invitation_id is not None else None
         uow.enqueue(channel="email", kind=kind, recipient=recipient, lang=lang, invitation=invitation, **payload)
         uow.commit()
@@ -38,7 +38,7 @@ def answer(uow: UnitOfWork, *, recipient: str, kind: str, lang: str, invitation_
 def connections_of(uow: UnitOfWork, *, email: str, limit: int = 50) -> list[ConnectionView]:
     """The connections of the supplier companies an address belongs to (for STATUS by email):
     only its own, never anyone else's."""
-    with uow:
+    with uow.reading():
         session = uow.session
         companies = select(Membership.company_id).join(Person, Person.id == Membership.person_id).where(
             Person.email == email.lower())
@@ -74,7 +74,7 @@ def record_reading(uow: UnitOfWork, *, reply_token: str, outcome: str, text: str
                    actor: str, via: str, lean: str | None = None) -> None:
     """Write how a reply was read into the invitation's history (a short excerpt of what it said),
     so an admin can see what the supplier wrote and why tautan did or did not act."""
-    with uow:
+    with uow.checked_first():
         invitation = _invitation(uow.session, None, reply_token)
         uow.record(EventKind.REPLY_READ, actor=actor, via=_via(via), customer=invitation.customer,
                    supplier=invitation.supplier, invitation=invitation, outcome=outcome, lean=lean,
@@ -100,14 +100,17 @@ def ask_confirmation(uow: UnitOfWork, *, reply_token: str, intent: str, accept: 
         uow.commit()
 
 
+_LATEST_CONFIRMATION = (
+    select(Event).where(Event.invitation_id == bindparam("invitation_id"),
+                        Event.kind.in_((EventKind.CONFIRMATION_ASKED, EventKind.CONFIRMATION_ANSWERED)))
+    .order_by(Event.id.desc()).limit(1))
+
+
 def pending_confirmation(uow: UnitOfWork, *, reply_token: str) -> PendingConfirmation | None:
     """The invitation's latest confirmation question, unless the supplier already answered it."""
-    with uow:
+    with uow.reading():
         invitation = _invitation(uow.session, None, reply_token)
-        latest = uow.session.scalars(
-            select(Event).where(Event.invitation_id == invitation.id,
-                                Event.kind.in_((EventKind.CONFIRMATION_ASKED, EventKind.CONFIRMATION_ANSWERED)))
-            .order_by(Event.id.desc()).limit(1)).first()
+        latest = uow.session.scalars(_LATEST_CONFIRMATION, {"invitation_id": invitation.id}).first()
         if latest is None or latest.kind != EventKind.CONFIRMATION_ASKED:
             return None
         details = latest.details or {}
