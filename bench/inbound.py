@@ -13,6 +13,7 @@ Every figure is the median of ``--rounds`` rounds; the messages answer real invi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import smtplib
@@ -25,7 +26,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from bench import common
 from bench.common import Discard, free_port
@@ -87,6 +88,36 @@ def send_all(port: int, messages: list[bytes], recipients: list[str], senders: i
     return time.perf_counter() - start
 
 
+class DurableDiscard:
+    """The second baseline: a handler that does only what answering 250 honestly needs, one
+    commit of the raw bytes per message to the same database through a bare driver connection
+    (no duplicate check, no recipient check, no group commit), so the ratio shows what a durable
+    write costs on this machine's disk, apart from what tautan adds to it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.dialect = engine.dialect.name
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE IF NOT EXISTS bench_durable (raw BYTEA)" if self.dialect ==
+                                    "postgresql" else "CREATE TABLE IF NOT EXISTS bench_durable (raw BLOB)"))
+        self.connection = engine.raw_connection()
+        self.lock = threading.Lock()
+        self.insert = f"INSERT INTO bench_durable (raw) VALUES ({'%s' if self.dialect == 'postgresql' else '?'})"
+
+    def _commit(self, raw: bytes) -> None:
+        with self.lock:
+            cursor = self.connection.cursor()
+            cursor.execute(self.insert, (raw,))
+            cursor.close()
+            self.connection.commit()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+        await asyncio.get_running_loop().run_in_executor(None, self._commit, envelope.original_content)
+        return "250 OK"
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def run(url: str, count: int, rounds: int) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     container = Container(Settings(database_url=url, secret_keys=("bench",), mail_domain=DOMAIN),
@@ -95,33 +126,42 @@ def run(url: str, count: int, rounds: int) -> None:
     backend = make_url(url).get_backend_name()
 
     # 1. SMTP acceptance
-    bare_port, ours_port = free_port(), free_port()
+    bare_port, ours_port, durable_port = free_port(), free_port(), free_port()
     bare = Controller(Discard(), hostname="127.0.0.1", port=bare_port)
+    durable_handler = DurableDiscard(container.engine)
+    durable = Controller(durable_handler, hostname="127.0.0.1", port=durable_port)
     inbound = container.inbound()
     ours = make_controller(InboundHandler(inbound, mail_domain=DOMAIN), host="127.0.0.1", port=ours_port)
     bare.start()
     ours.start()
-    times: dict[int, tuple[list[float], list[float]]] = {1: ([], []), SENDERS: ([], [])}
+    durable.start()
+    times: dict[int, tuple[list[float], list[float], list[float]]] = {1: ([], [], []), SENDERS: ([], [], [])}
     # The server refuses mail to a reply token of no invitation (at RCPT), so the messages answer
     # real invitations; each round sends new messages (new Message-IDs) to the same ones.
     tokens = [v.reply_token for v in invite_many(container, count, domain="smtp")]
     try:
         for _ in range(rounds):
-            for senders, (bare_times, our_times) in times.items():
+            for senders, (bare_times, our_times, durable_times) in times.items():
                 messages = replies(tokens)
                 recipients = [f"connect+{t}@{DOMAIN}" for t in tokens]
                 bare_times.append(send_all(bare_port, messages, recipients, senders))
+                durable_times.append(send_all(durable_port, messages, recipients, senders))
                 our_times.append(send_all(ours_port, messages, recipients, senders))
     finally:
         bare.stop()
         ours.stop()
+        durable.stop()
+        durable_handler.close()
     print(f"inbound SMTP, {count} messages per round, {backend}, median of {rounds} rounds")
-    for senders, (bare_times, our_times) in times.items():
-        b, o = statistics.median(bare_times), statistics.median(our_times)
+    for senders, (bare_times, our_times, durable_times) in times.items():
+        b, o, d = (statistics.median(x) for x in (bare_times, our_times, durable_times))
         print(f"  {senders} sender(s) at once:")
         print(f"    bare aiosmtpd (accept, discard)  : {count / b:8.0f} msg/s")
+        print(f"    bare + one durable commit each   : {count / d:8.0f} msg/s  (a driver INSERT and COMMIT, nothing else)")
         print(f"    tautan smtp (check, store, 250)  : {count / o:8.0f} msg/s")
         print(f"    ratio tautan / bare              : {b / o:8.2f}  (1.00 = as fast as a handler that stores nothing)")
+        print(f"    ratio durable-only / bare        : {b / d:8.2f}  (what one synced commit a message allows here)")
+        print(f"    ratio tautan / durable-only      : {d / o:8.2f}  (above 1.00: group commit does better than it)")
 
     # 2. processing end to end (each round: new invitations, their replies parsed, then processed)
     with container.engine.begin() as connection:
