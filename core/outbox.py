@@ -5,7 +5,6 @@ workers share the work, and a worker that dies mid-send only delays its rows unt
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -64,34 +63,35 @@ def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta
             .options(selectinload(Outbox.invitation).options(
                 selectinload(Invitation.customer).selectinload(Company.parent),
                 selectinload(Invitation.supplier),
-                selectinload(Invitation.connections).options(
-                    selectinload(Connection.document_type), selectinload(Connection.customer),
-                    selectinload(Connection.supplier))))))
-        items = []
-        for row in rows:
-            row.status = OutboxStatus.SENDING
-            row.lease_until = now + lease
-            row.attempts += 1
-            items.append(OutboxItem(
-                id=row.id, channel=row.channel, kind=row.kind, recipient=row.recipient, lang=row.lang,
-                attempts=row.attempts, created_at=row.created_at, payload=dict(row.payload or {}),
-                invitation=invitation_view(row.invitation) if row.invitation is not None else None))
+                # A connection's customer and supplier are the invitation's, already loaded: found
+                # in the session, not asked for again.
+                selectinload(Invitation.connections).selectinload(Connection.document_type)))))
+        if not rows:
+            return []
+        # One statement takes the whole batch (the rows are locked above).
+        uow.session.execute(
+            update(Outbox).where(Outbox.id.in_([row.id for row in rows]))
+            .values(status=OutboxStatus.SENDING, lease_until=now + lease, attempts=Outbox.attempts + 1)
+            .execution_options(synchronize_session=False))
+        threads = _threads(uow, {row.invitation_id for row in rows if row.invitation_id is not None})
+        items = [OutboxItem(
+            id=row.id, channel=row.channel, kind=row.kind, recipient=row.recipient, lang=row.lang,
+            attempts=row.attempts + 1, created_at=row.created_at, payload=dict(row.payload or {}),
+            invitation=invitation_view(row.invitation) if row.invitation is not None else None,
+            thread=threads.get(row.invitation_id) if row.invitation_id is not None else None) for row in rows]
         uow.commit()
-    return _with_threads(uow, items)
+    return items
 
 
-def _with_threads(uow: UnitOfWork, items: list[OutboxItem]) -> list[OutboxItem]:
-    invitation_ids = {item.invitation.id for item in items if item.invitation is not None}
+def _threads(uow: UnitOfWork, invitation_ids: set[int]) -> dict[int, tuple[int, dt.datetime]]:
+    """The first invitation email of each invitation: its row id and creation time."""
     if not invitation_ids:
-        return items
-    with uow:
-        first = select(Outbox.invitation_id, func.min(Outbox.id).label("first_id")).where(
-            Outbox.invitation_id.in_(invitation_ids), Outbox.kind == "invitation").group_by(
-            Outbox.invitation_id).subquery()
-        threads = {invitation_id: (row_id, created_at) for invitation_id, row_id, created_at in uow.session.execute(
-            select(first.c.invitation_id, Outbox.id, Outbox.created_at).join(first, Outbox.id == first.c.first_id))}
-    return [dataclasses.replace(item, thread=threads.get(item.invitation.id)) if item.invitation else item
-            for item in items]
+        return {}
+    first = select(Outbox.invitation_id, func.min(Outbox.id).label("first_id")).where(
+        Outbox.invitation_id.in_(invitation_ids), Outbox.kind == "invitation").group_by(
+        Outbox.invitation_id).subquery()
+    return {invitation_id: (row_id, created_at) for invitation_id, row_id, created_at in uow.session.execute(
+        select(first.c.invitation_id, Outbox.id, Outbox.created_at).join(first, Outbox.id == first.c.first_id))}
 
 
 def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:
