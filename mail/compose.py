@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -25,7 +25,7 @@ from tautan.core.views import (
 from tautan.mail.links import invitation_url, reply_address, sign_in_url, supplier_page_url, unsubscribe_url
 from tautan.mail.onboarding import onboarding_text
 from tautan.mail.signing import sign
-from tautan.mail.templating import render
+from tautan.mail.templating import render, render_filled
 from tautan.mail.wire import Fields, Mailbox, header_block, write
 
 INVITATION_KINDS = ("invitation", "reminder")
@@ -109,7 +109,7 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
     context = _context(t, invitation, config)
     if item.kind in INVITATION_KINDS:
         reminder = item.kind == "reminder"
-        plural = t.list(t(DOCUMENT_TYPE_PLURAL_LABELS[c].message_id) for c in invitation.types)
+        plural = _types(t, tuple(invitation.types), plural=True)
         subject = (t("Reminder: invitation from {customer} to send {types} electronically",
                      customer=context["customer"], types=plural)
                    if reminder else t("Invitation from {customer}: send {types} electronically",
@@ -141,7 +141,7 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
     _thread(fields, item, config)
     return _outgoing(fields, t, template, {**context, "subject": subject},
                      envelope_from=bounce_address(invitation.reply_token, config.mail_domain),
-                     recipients=(invitation.email,))
+                     recipients=(invitation.email,), fill=INVITATION_TEXTS if template == "invitation" else ())
 
 
 def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoing:
@@ -152,7 +152,7 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
     if invitation is not None:
         context.update(_context(t, invitation, config))
         context.update(status=t(INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)].message_id),
-                       expired=t.date(invitation.expires_at))
+                       expired=_day(t, invitation.expires_at))
     if item.kind == "answer_status":
         context["connections"] = [
             t("{customer}: {type}, {status}", customer=customer, type=t(DOCUMENT_TYPE_LABELS[code].message_id),
@@ -210,12 +210,21 @@ def _thread(fields: Fields, item: OutboxItem, config: MailConfig, *, answering: 
         fields.append(("References", " ".join(references)))
 
 
+# What the invitation templates only print: invitations, sent by the thousand, are rendered once
+# per language and shape (reminder or not, the inviter's message), these texts filled in after.
+INVITATION_TEXTS = frozenset({"customer", "customer_root", "supplier", "email", "inviter_name", "inviter_line",
+                              "types", "expires", "accept_url", "unsubscribe_url", "supplier_page_url", "join_url",
+                              "preheader", "subject"})
+
+
 def _outgoing(fields: Fields, t: Translator, template: str, context: dict[str, object], *, envelope_from: str,
-              recipients: tuple[str, ...]) -> Outgoing:
+              recipients: tuple[str, ...], fill: Collection[str] = ()) -> Outgoing:
     """The message: the header fields, then plain text and HTML from the template, in the reader's
     language (MIME-Version, Content-Type and Content-Language are added by ``write``)."""
-    headers, body = write(fields, render(f"email/{template}.txt", t, **context),
-                          render(f"email/{template}.html", t, **context), language=t.locale)
+    text, html = ((render_filled(f"email/{template}.txt", t, fill, **context),
+                   render_filled(f"email/{template}.html", t, fill, **context)) if fill
+                  else (render(f"email/{template}.txt", t, **context), render(f"email/{template}.html", t, **context)))
+    headers, body = write(fields, text, html, language=t.locale)
     return Outgoing(headers=headers, body=body, envelope_from=envelope_from, recipients=recipients)
 
 
@@ -259,8 +268,8 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
         "message": invitation.message,
         "inviter_name": inviter(invitation)[0],
         "inviter_line": inviter_line(t, invitation),
-        "types": t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in invitation.types),
-        "expires": t.date(invitation.expires_at),
+        "types": _types(t, tuple(invitation.types)),
+        "expires": _day(t, invitation.expires_at),
         "accept_url": invitation_url(config.public_base_url, config.secret_keys, invitation.id,
                                      invitation.reply_token),
         "unsubscribe_url": unsubscribe_url(config.public_base_url, config.secret_keys, invitation.id,
@@ -314,7 +323,24 @@ def _compose_supplier(item: OutboxItem, config: MailConfig, *, now: dt.datetime)
 def _type_list(t: Translator, codes: object) -> str:
     """Document type codes as the reader's words, as a list ("invoices and orders")."""
     known = [c for c in (codes if isinstance(codes, (list, tuple)) else []) if c in DOCUMENT_TYPE_LABELS]
-    return t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in known) if known else ""
+    return _types(t, tuple(known)) if known else ""
+
+
+# The same few texts recur in every message of a batch (the document types, the expiry day):
+# Babel formats each once per language.
+@functools.lru_cache(maxsize=1024)
+def _types(t: Translator, codes: tuple[str, ...], *, plural: bool = False) -> str:
+    labels = DOCUMENT_TYPE_PLURAL_LABELS if plural else DOCUMENT_TYPE_LABELS
+    return t.list(t(labels[c].message_id) for c in codes)
+
+
+def _day(t: Translator, moment: dt.datetime) -> str:
+    return _formatted_day(t, moment.date())  # Babel formats a datetime's date as is, without its zone
+
+
+@functools.lru_cache(maxsize=1024)
+def _formatted_day(t: Translator, day: dt.date) -> str:
+    return t.date(day)
 
 
 _BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f\u2028\u2029\x85]+")

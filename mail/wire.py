@@ -52,7 +52,7 @@ def write(fields: Sequence[tuple[str, str | Mailbox]], text: str, html: str, *, 
 
 def encoded_words(text: str) -> str:
     """``text`` as RFC 2047 encoded words (UTF-8), each within 75 characters, folded between them."""
-    return "\r\n ".join(_UTF8.header_encode_lines(text, itertools.repeat(_WORD)))
+    return "\r\n ".join(line or "" for line in _UTF8.header_encode_lines(text, itertools.repeat(_WORD)))
 
 
 def unstructured(name: str, value: str) -> str:
