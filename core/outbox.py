@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tautan.core.errors import TautanError
 from tautan.core.lease import LEASE
@@ -60,9 +60,9 @@ def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta
                 Outbox.next_attempt_at <= now)
             .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
             .with_for_update(skip_locked=True, of=Outbox)
-            .options(selectinload(Outbox.invitation).options(
-                selectinload(Invitation.customer).selectinload(Company.parent),
-                selectinload(Invitation.supplier),
+            .options(joinedload(Outbox.invitation).options(
+                joinedload(Invitation.customer).selectinload(Company.parent),
+                joinedload(Invitation.supplier),
                 # A connection's customer and supplier are the invitation's, already loaded: found
                 # in the session, not asked for again.
                 selectinload(Invitation.connections).selectinload(Connection.document_type)))))
