@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_private_key, load_pem_private_key
 
 _FOLD = re.compile(r"\r\n(?=[ \t])")
-_WSP = re.compile(r"[ \t]+")
-_TRAILING_WSP = re.compile(rb"[ \t]+\r\n")
-_WSP_BYTES = re.compile(rb"[ \t]+")
+# Whitespace to make one space: a tab, or a run (a single space is already what it becomes).
+_WSP = re.compile(r"\t[ \t]*| [ \t]+")
+_WSP_BYTES = re.compile(rb"\t[ \t]*| [ \t]+")
 
 
 def relaxed_header(name: str, value: str) -> bytes:
@@ -32,9 +32,11 @@ def relaxed_header(name: str, value: str) -> bytes:
 def relaxed_body(body: bytes) -> bytes:
     """The body, relaxed (RFC 6376 §3.4.4): no whitespace at line ends, runs of it as one
     space, no empty lines at the end, and a final CRLF when anything is left."""
-    body = _WSP_BYTES.sub(b" ", _TRAILING_WSP.sub(b"\r\n", body))
-    if body.endswith((b" ", b"\t")):  # a last line without its CRLF
-        body = body.rstrip(b" \t")
+    if b" \r\n" in body or b"\t\r\n" in body:
+        *lines, last = body.split(b"\r\n")  # the last, without its CRLF, is not a line end
+        body = b"\r\n".join([*(line.rstrip(b" \t") for line in lines), last])
+    if b"  " in body or b"\t" in body:
+        body = _WSP_BYTES.sub(b" ", body)
     while body.endswith(b"\r\n"):
         body = body[:-2]
     return body + b"\r\n" if body else b""

@@ -11,6 +11,9 @@ import functools
 
 import dkim
 import pytest
+from dkim.canonicalization import Relaxed
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tautan.mail.compose import DkimKey, compose
 from tautan.mail.signing import relaxed_body, relaxed_header, sign
@@ -55,7 +58,20 @@ def test_the_relaxed_forms_of_rfc_6376():
     assert relaxed_header("A", "X") + relaxed_header("B ", "Y\t\r\n\tZ  ") == b"a:X\r\nb:Y Z\r\n"
     assert relaxed_body(b" C \r\nD \t E\r\n\r\n\r\n") == b" C\r\nD E\r\n"
     assert relaxed_body(b"") == b"" and relaxed_body(b"\r\n\r\n") == b""
-    assert relaxed_body(b"no end  ") == b"no end\r\n"
+    assert relaxed_body(b"no end  ") == b"no end \r\n"  # as dkimpy reads it (our bodies end with CRLF)
+
+
+@given(st.lists(st.text(st.sampled_from(" \tab=\u00e9"), max_size=12), max_size=8), st.booleans())
+def test_the_relaxed_body_is_dkimpys(lines: list[str], final_break: bool) -> None:
+    body = "\r\n".join(lines).encode() + (b"\r\n" if final_break else b"")
+    assert relaxed_body(body) == Relaxed.canonicalize_body(body)
+
+
+@given(st.text(st.sampled_from(" \tab=:\u00e9"), max_size=30), st.sampled_from(["\r\n ", "\r\n\t", " "]))
+def test_a_relaxed_header_is_dkimpys(value: str, fold: str) -> None:
+    folded = value.replace("=", fold)
+    ((name, canonical),) = Relaxed.canonicalize_headers([(b"Subject", folded.encode())])
+    assert relaxed_header("Subject", folded) == name + b":" + canonical
 
 
 @pytest.mark.parametrize(("name", "lang", "row"), samples(), ids=lambda v: v if isinstance(v, str) else "")
