@@ -37,7 +37,7 @@ class Mailbox:
 
 
 # A message's header fields as the composer means them: text, or a mailbox.
-Fields = list[tuple[str, "str | Mailbox"]]
+Fields = list[tuple[str, str | Mailbox]]
 Headers = tuple[tuple[str, str], ...]
 
 
