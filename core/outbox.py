@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from tautan.core.errors import TautanError
 from tautan.core.lease import LEASE
-from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
+from tautan.core.model import Company, Connection, DocumentType, Invitation, Outbox, OutboxStatus
 from tautan.core.services.invitations import record_undeliverable
 from tautan.core.uow import UnitOfWork
-from tautan.core.views import InvitationView, invitation_view
+from tautan.core.views import ConnectionView, InvitationView, invitation_view
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,10 @@ def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta
             .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
             .with_for_update(skip_locked=True, of=Outbox)
             .options(joinedload(Outbox.invitation).options(
-                joinedload(Invitation.customer).selectinload(Company.parent),
-                joinedload(Invitation.supplier),
-                # A connection's customer and supplier are the invitation's, already loaded: found
-                # in the session, not asked for again.
-                selectinload(Invitation.connections).selectinload(Connection.document_type)))))
+                joinedload(Invitation.customer).selectinload(Company.parent), joinedload(Invitation.supplier)))))
         if not rows:
             return []
+        connections = _connections(uow, [row.invitation for row in rows if row.invitation is not None])
         # One statement takes the whole batch (the rows are locked above).
         uow.session.execute(
             update(Outbox).where(Outbox.id.in_([row.id for row in rows]))
@@ -77,10 +74,36 @@ def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta
         items = [OutboxItem(
             id=row.id, channel=row.channel, kind=row.kind, recipient=row.recipient, lang=row.lang,
             attempts=row.attempts + 1, created_at=row.created_at, payload=dict(row.payload or {}),
-            invitation=invitation_view(row.invitation) if row.invitation is not None else None,
+            invitation=invitation_view(row.invitation, connections=connections.get(row.invitation.id, ()))
+            if row.invitation is not None else None,
             thread=threads.get(row.invitation_id) if row.invitation_id is not None else None) for row in rows]
         uow.commit()
     return items
+
+
+def _connections(uow: UnitOfWork, invitations: list[Invitation]) -> dict[int, tuple[ConnectionView, ...]]:
+    """The connections of these invitations, read as rows: a batch's thousands of them need no
+    objects. Their customer and supplier are the invitation's, already loaded."""
+    if not invitations:
+        return {}
+    companies = {company.id: company for invitation in invitations
+                 for company in (invitation.customer, invitation.supplier)}
+
+    def company(company_id: int) -> Company:
+        return companies.get(company_id) or uow.session.get_one(Company, company_id)
+
+    found: dict[int, list[ConnectionView]] = {}
+    for row in uow.session.execute(
+            select(Connection.id, Connection.customer_id, Connection.supplier_id, DocumentType.code,
+                   Connection.status, Connection.invitation_id, Connection.created_at, Connection.updated_at)
+            .join(DocumentType, DocumentType.id == Connection.type_id)
+            .where(Connection.invitation_id.in_([invitation.id for invitation in invitations]))
+            .order_by(Connection.invitation_id, Connection.type_id)):
+        found.setdefault(row.invitation_id, []).append(ConnectionView(
+            id=row.id, customer_id=row.customer_id, customer=company(row.customer_id).display_name,
+            supplier_id=row.supplier_id, supplier=company(row.supplier_id).name, type=row.code, status=row.status,
+            invitation_id=row.invitation_id, created_at=row.created_at, updated_at=row.updated_at))
+    return {invitation_id: tuple(views) for invitation_id, views in found.items()}
 
 
 def _threads(uow: UnitOfWork, invitation_ids: set[int]) -> dict[int, tuple[int, dt.datetime]]:
