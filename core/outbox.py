@@ -5,7 +5,6 @@ workers share the work, and a worker that dies mid-send only delays its rows unt
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -13,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from tautan.core.errors import TautanError
 from tautan.core.lease import LEASE
-from tautan.core.model import Company, Connection, Invitation, Outbox, OutboxStatus
+from tautan.core.model import Company, Connection, DocumentType, Invitation, Outbox, OutboxStatus
 from tautan.core.services.invitations import record_undeliverable
 from tautan.core.uow import UnitOfWork
-from tautan.core.views import InvitationView, invitation_view
+from tautan.core.views import ConnectionView, InvitationView, invitation_view
 
 log = logging.getLogger(__name__)
 
@@ -61,37 +60,61 @@ def claim(uow: UnitOfWork, *, channel: str, limit: int = 20, lease: dt.timedelta
                 Outbox.next_attempt_at <= now)
             .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
             .with_for_update(skip_locked=True, of=Outbox)
-            .options(selectinload(Outbox.invitation).options(
-                selectinload(Invitation.customer).selectinload(Company.parent),
-                selectinload(Invitation.supplier),
-                selectinload(Invitation.connections).options(
-                    selectinload(Connection.document_type), selectinload(Connection.customer),
-                    selectinload(Connection.supplier))))))
-        items = []
-        for row in rows:
-            row.status = OutboxStatus.SENDING
-            row.lease_until = now + lease
-            row.attempts += 1
-            items.append(OutboxItem(
-                id=row.id, channel=row.channel, kind=row.kind, recipient=row.recipient, lang=row.lang,
-                attempts=row.attempts, created_at=row.created_at, payload=dict(row.payload or {}),
-                invitation=invitation_view(row.invitation) if row.invitation is not None else None))
+            .options(joinedload(Outbox.invitation).options(
+                joinedload(Invitation.customer).selectinload(Company.parent), joinedload(Invitation.supplier)))))
+        if not rows:
+            return []
+        connections = _connections(uow, [row.invitation for row in rows if row.invitation is not None])
+        # One statement takes the whole batch (the rows are locked above).
+        uow.session.execute(
+            update(Outbox).where(Outbox.id.in_([row.id for row in rows]))
+            .values(status=OutboxStatus.SENDING, lease_until=now + lease, attempts=Outbox.attempts + 1)
+            .execution_options(synchronize_session=False))
+        threads = _threads(uow, {row.invitation_id for row in rows if row.invitation_id is not None})
+        items = [OutboxItem(
+            id=row.id, channel=row.channel, kind=row.kind, recipient=row.recipient, lang=row.lang,
+            attempts=row.attempts + 1, created_at=row.created_at, payload=dict(row.payload or {}),
+            invitation=invitation_view(row.invitation, connections=connections.get(row.invitation.id, ()))
+            if row.invitation is not None else None,
+            thread=threads.get(row.invitation_id) if row.invitation_id is not None else None) for row in rows]
         uow.commit()
-    return _with_threads(uow, items)
+    return items
 
 
-def _with_threads(uow: UnitOfWork, items: list[OutboxItem]) -> list[OutboxItem]:
-    invitation_ids = {item.invitation.id for item in items if item.invitation is not None}
+def _connections(uow: UnitOfWork, invitations: list[Invitation]) -> dict[int, tuple[ConnectionView, ...]]:
+    """The connections of these invitations, read as rows: a batch's thousands of them need no
+    objects. Their customer and supplier are the invitation's, already loaded."""
+    if not invitations:
+        return {}
+    companies = {company.id: company for invitation in invitations
+                 for company in (invitation.customer, invitation.supplier)}
+
+    def company(company_id: int) -> Company:
+        return companies.get(company_id) or uow.session.get_one(Company, company_id)
+
+    found: dict[int, list[ConnectionView]] = {}
+    for row in uow.session.execute(
+            select(Connection.id, Connection.customer_id, Connection.supplier_id, DocumentType.code,
+                   Connection.status, Connection.invitation_id, Connection.created_at, Connection.updated_at)
+            .join(DocumentType, DocumentType.id == Connection.type_id)
+            .where(Connection.invitation_id.in_([invitation.id for invitation in invitations]))
+            .order_by(Connection.invitation_id, Connection.type_id)):
+        found.setdefault(row.invitation_id, []).append(ConnectionView(
+            id=row.id, customer_id=row.customer_id, customer=company(row.customer_id).display_name,
+            supplier_id=row.supplier_id, supplier=company(row.supplier_id).name, type=row.code, status=row.status,
+            invitation_id=row.invitation_id, created_at=row.created_at, updated_at=row.updated_at))
+    return {invitation_id: tuple(views) for invitation_id, views in found.items()}
+
+
+def _threads(uow: UnitOfWork, invitation_ids: set[int]) -> dict[int, tuple[int, dt.datetime]]:
+    """The first invitation email of each invitation: its row id and creation time."""
     if not invitation_ids:
-        return items
-    with uow:
-        first = select(Outbox.invitation_id, func.min(Outbox.id).label("first_id")).where(
-            Outbox.invitation_id.in_(invitation_ids), Outbox.kind == "invitation").group_by(
-            Outbox.invitation_id).subquery()
-        threads = {invitation_id: (row_id, created_at) for invitation_id, row_id, created_at in uow.session.execute(
-            select(first.c.invitation_id, Outbox.id, Outbox.created_at).join(first, Outbox.id == first.c.first_id))}
-    return [dataclasses.replace(item, thread=threads.get(item.invitation.id)) if item.invitation else item
-            for item in items]
+        return {}
+    first = select(Outbox.invitation_id, func.min(Outbox.id).label("first_id")).where(
+        Outbox.invitation_id.in_(invitation_ids), Outbox.kind == "invitation").group_by(
+        Outbox.invitation_id).subquery()
+    return {invitation_id: (row_id, created_at) for invitation_id, row_id, created_at in uow.session.execute(
+        select(first.c.invitation_id, Outbox.id, Outbox.created_at).join(first, Outbox.id == first.c.first_id))}
 
 
 def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:

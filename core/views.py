@@ -192,8 +192,9 @@ def connection_view(connection: Connection) -> ConnectionView:
         updated_at=connection.updated_at)
 
 
-def invitation_view(invitation: Invitation, *, created: bool = True,
-                    added_types: tuple[str, ...] = ()) -> InvitationView:
+def invitation_view(invitation: Invitation, *, created: bool = True, added_types: tuple[str, ...] = (),
+                    connections: tuple[ConnectionView, ...] | None = None) -> InvitationView:
+    """The invitation as adapters read it; ``connections`` when they were read already (in bulk)."""
     customer = invitation.customer
     return InvitationView(
         id=invitation.id, customer_id=customer.id, customer=customer.display_name,
@@ -204,7 +205,8 @@ def invitation_view(invitation: Invitation, *, created: bool = True,
         invited_at=invitation.invited_at, expires_at=invitation.expires_at, closed_at=invitation.closed_at,
         last_sent_at=invitation.last_sent_at,
         reminders_sent=invitation.reminders_sent,
-        connections=tuple(connection_view(c) for c in invitation.connections),
+        connections=(tuple(connection_view(c) for c in invitation.connections) if connections is None
+                     else connections),
         created=created, added_types=added_types, join_path=join_path(customer),
         inviter_name=invitation.inviter_name, inviter_email=invitation.inviter_email)
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 
 from tautan.core.i18n import Translator, translator
@@ -24,11 +24,9 @@ from tautan.core.views import (
 )
 from tautan.mail.links import invitation_url, reply_address, sign_in_url, supplier_page_url, unsubscribe_url
 from tautan.mail.onboarding import onboarding_text
-from tautan.mail.templating import render
-
-# Header lines may be 998 characters (RFC 5322); folding at 78 would turn the long, signed
-# List-Unsubscribe address into encoded words that mail clients do not read as a URL.
-WIRE = SMTP.clone(max_line_length=998)
+from tautan.mail.signing import sign
+from tautan.mail.templating import render, render_filled
+from tautan.mail.wire import Fields, Mailbox, header_block, write
 
 INVITATION_KINDS = ("invitation", "reminder")
 CONFIRMATION_KINDS = ("accepted", "declined")
@@ -60,28 +58,36 @@ class MailConfig:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message ready for the relay: its bytes and its envelope."""
+    """A message ready for the relay: its header fields (as written on the wire), its body, and
+    its envelope."""
 
-    message: EmailMessage
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
     envelope_from: str
     recipients: tuple[str, ...]
 
     def as_bytes(self, dkim: DkimKey | None = None) -> bytes:
-        data = self.message.as_bytes(policy=WIRE)
+        data = header_block(self.headers) + self.body
         if dkim is None:
             return data
-        import dkim as dkimpy
-
         # relaxed/relaxed survives relays that refold headers or rewrap whitespace; the headers a
-        # reader trusts are listed twice (over-signed), so one added in transit breaks the signature.
-        signature = dkimpy.sign(data, dkim.selector.encode(), dkim.domain.encode(), dkim.private_key,
-                                canonicalize=(b"relaxed", b"relaxed"),
-                                include_headers=[*OVERSIGNED, *OVERSIGNED, b"to", b"date", b"message-id",
-                                                 b"list-unsubscribe-post", b"mime-version", b"content-type"])
-        return bytes(signature) + data
+        # reader trusts are over-signed, so one added in transit breaks the signature.
+        signature = sign(self.headers, self.body, domain=dkim.domain, selector=dkim.selector,
+                         private_key=dkim.private_key, signed=SIGNED, oversigned=OVERSIGNED)
+        return signature.encode("ascii") + data
+
+    @functools.cached_property
+    def message(self) -> EmailMessage:
+        """The message read back by the standard library (for tests and tools; the relay gets
+        ``as_bytes``)."""
+        parsed = message_from_bytes(self.as_bytes(), policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
 
 
-OVERSIGNED = (b"from", b"subject", b"reply-to", b"list-unsubscribe")
+OVERSIGNED = ("from", "subject", "reply-to", "list-unsubscribe")
+SIGNED = ("to", "date", "message-id", "list-unsubscribe-post", "mime-version", "content-type",
+          "content-language", "auto-submitted", "in-reply-to", "references")
 
 
 def bounce_address(reply_token: str, mail_domain: str) -> str:
@@ -103,7 +109,7 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
     context = _context(t, invitation, config)
     if item.kind in INVITATION_KINDS:
         reminder = item.kind == "reminder"
-        plural = t.list(t(DOCUMENT_TYPE_PLURAL_LABELS[c].message_id) for c in invitation.types)
+        plural = _types(t, tuple(invitation.types), plural=True)
         subject = (t("Reminder: invitation from {customer} to send {types} electronically",
                      customer=context["customer"], types=plural)
                    if reminder else t("Invitation from {customer}: send {types} electronically",
@@ -123,19 +129,19 @@ def compose(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoi
         if item.payload.get("types"):  # a partial answer: the types it answered, not all of them
             context["types"] = _type_list(t, item.payload["types"])
 
-    message = _headers(item, config, t, now=now, subject=subject,
-                       sender_name=t("{customer} via Tautan", customer=context["customer"]),
-                       reply_to=reply_address(invitation.reply_token, config.mail_domain))
+    fields = _headers(item, config, now=now, subject=subject,
+                      sender_name=t("{customer} via Tautan", customer=context["customer"]),
+                      reply_to=reply_address(invitation.reply_token, config.mail_domain))
     if item.kind in INVITATION_KINDS:
         # RFC 2369 and RFC 8058: a one-click way to stop invitations from this customer.
-        message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        fields.append(("List-Unsubscribe", f"<{context['unsubscribe_url']}>"))
+        fields.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         # Exchange sends no out-of-office or other automatic reply to this.
-        message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    _thread(message, item, config)
-    _body(message, t, template, subject=subject, **context)
-    return Outgoing(message=message, envelope_from=bounce_address(invitation.reply_token, config.mail_domain),
-                    recipients=(invitation.email,))
+        fields.append(("X-Auto-Response-Suppress", "OOF, AutoReply"))
+    _thread(fields, item, config)
+    return _outgoing(fields, t, template, {**context, "subject": subject},
+                     envelope_from=bounce_address(invitation.reply_token, config.mail_domain),
+                     recipients=(invitation.email,), fill=INVITATION_TEXTS if template == "invitation" else ())
 
 
 def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -> Outgoing:
@@ -146,7 +152,7 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
     if invitation is not None:
         context.update(_context(t, invitation, config))
         context.update(status=t(INVITATION_STATUS_LABELS[InvitationStatus(invitation.status)].message_id),
-                       expired=t.date(invitation.expires_at))
+                       expired=_day(t, invitation.expires_at))
     if item.kind == "answer_status":
         context["connections"] = [
             t("{customer}: {type}, {status}", customer=customer, type=t(DOCUMENT_TYPE_LABELS[code].message_id),
@@ -164,28 +170,25 @@ def _compose_answer(item: OutboxItem, config: MailConfig, *, now: dt.datetime) -
         subject = original if original.lower().startswith("re:") else f"Re: {original}"
     else:
         subject = t("Your message to Tautan")
-    message = _headers(item, config, t, now=now, subject=subject, sender_name="tautan",
-                       reply_to=reply_address(invitation.reply_token, config.mail_domain) if invitation else None,
-                       auto_submitted="auto-replied")
-    _thread(message, item, config, answering=str(payload.get("in_reply_to") or ""))
-    _body(message, t, "answer_reading" if item.kind in READING_KINDS else "answer", subject=subject, **context)
+    fields = _headers(item, config, now=now, subject=subject, sender_name="tautan",
+                      reply_to=reply_address(invitation.reply_token, config.mail_domain) if invitation else None,
+                      auto_submitted="auto-replied")
+    _thread(fields, item, config, answering=str(payload.get("in_reply_to") or ""))
     # Automatic answers go out with a null envelope sender (RFC 3834): a bounce of an answer is
     # dropped instead of starting a conversation between two robots, or marking the invitation.
-    return Outgoing(message=message, envelope_from="", recipients=(item.recipient,))
+    return _outgoing(fields, t, "answer_reading" if item.kind in READING_KINDS else "answer",
+                     {**context, "subject": subject}, envelope_from="", recipients=(item.recipient,))
 
 
-def _headers(item: OutboxItem, config: MailConfig, t: Translator, *, now: dt.datetime, subject: str,
-             sender_name: str, reply_to: str | None, auto_submitted: str = "auto-generated") -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = Address(display_name=one_line(sender_name), addr_spec=config.mail_from)
-    message["To"] = Address(addr_spec=item.recipient)
+def _headers(item: OutboxItem, config: MailConfig, *, now: dt.datetime, subject: str, sender_name: str,
+             reply_to: str | None, auto_submitted: str = "auto-generated") -> Fields:
+    fields: Fields = [("From", Mailbox(config.mail_from, one_line(sender_name))), ("To", Mailbox(item.recipient))]
     if reply_to:
-        message["Reply-To"] = Address(addr_spec=reply_to)
-    message["Subject"] = one_line(subject)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(item.id, item.created_at, config.mail_domain)
-    message["Auto-Submitted"] = auto_submitted
-    return message
+        fields.append(("Reply-To", Mailbox(reply_to)))
+    fields += [("Subject", one_line(subject)), ("Date", format_datetime(now)),
+               ("Message-ID", message_id(item.id, item.created_at, config.mail_domain)),
+               ("Auto-Submitted", auto_submitted)]
+    return fields
 
 
 def message_id(row_id: int, created_at: dt.datetime, mail_domain: str) -> str:
@@ -193,7 +196,7 @@ def message_id(row_id: int, created_at: dt.datetime, mail_domain: str) -> str:
     return f"<tautan.{row_id}.{created_at:%Y%m%d%H%M%S}@{mail_domain}>"
 
 
-def _thread(message: EmailMessage, item: OutboxItem, config: MailConfig, *, answering: str = "") -> None:
+def _thread(fields: Fields, item: OutboxItem, config: MailConfig, *, answering: str = "") -> None:
     """In-Reply-To and References (RFC 5322 §3.6.4): reminders, confirmations and answers follow
     the invitation email (and the supplier's message they answer), so the mailbox shows one
     conversation."""
@@ -203,14 +206,26 @@ def _thread(message: EmailMessage, item: OutboxItem, config: MailConfig, *, answ
     if answering.startswith("<") and answering not in references:
         references.append(answering)
     if references:
-        message["In-Reply-To"] = references[-1]
-        message["References"] = " ".join(references)
+        fields.append(("In-Reply-To", references[-1]))
+        fields.append(("References", " ".join(references)))
 
 
-def _body(message: EmailMessage, t: Translator, template: str, /, **context: object) -> None:
-    message.set_content(render(f"email/{template}.txt", t, **context))
-    message.add_alternative(render(f"email/{template}.html", t, **context), subtype="html")
-    message["Content-Language"] = t.locale  # after the body: setting content clears Content-* headers
+# What the invitation templates only print: invitations, sent by the thousand, are rendered once
+# per language and shape (reminder or not, the inviter's message), these texts filled in after.
+INVITATION_TEXTS = frozenset({"customer", "customer_root", "supplier", "email", "inviter_name", "inviter_line",
+                              "types", "expires", "accept_url", "unsubscribe_url", "supplier_page_url", "join_url",
+                              "preheader", "subject"})
+
+
+def _outgoing(fields: Fields, t: Translator, template: str, context: dict[str, object], *, envelope_from: str,
+              recipients: tuple[str, ...], fill: Collection[str] = ()) -> Outgoing:
+    """The message: the header fields, then plain text and HTML from the template, in the reader's
+    language (MIME-Version, Content-Type and Content-Language are added by ``write``)."""
+    text, html = ((render_filled(f"email/{template}.txt", t, fill, **context),
+                   render_filled(f"email/{template}.html", t, fill, **context)) if fill
+                  else (render(f"email/{template}.txt", t, **context), render(f"email/{template}.html", t, **context)))
+    headers, body = write(fields, text, html, language=t.locale)
+    return Outgoing(headers=headers, body=body, envelope_from=envelope_from, recipients=recipients)
 
 
 def inviter(invitation: InvitationView) -> tuple[str | None, str | None]:
@@ -253,8 +268,8 @@ def _context(t: Translator, invitation: InvitationView, config: MailConfig) -> d
         "message": invitation.message,
         "inviter_name": inviter(invitation)[0],
         "inviter_line": inviter_line(t, invitation),
-        "types": t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in invitation.types),
-        "expires": t.date(invitation.expires_at),
+        "types": _types(t, tuple(invitation.types)),
+        "expires": _day(t, invitation.expires_at),
         "accept_url": invitation_url(config.public_base_url, config.secret_keys, invitation.id,
                                      invitation.reply_token),
         "unsubscribe_url": unsubscribe_url(config.public_base_url, config.secret_keys, invitation.id,
@@ -295,20 +310,37 @@ def _compose_supplier(item: OutboxItem, config: MailConfig, *, now: dt.datetime)
                        next_url=f"{page_url}/connections/{ids[0]}" if ids else page_url,
                        onboarding=onboarding_text(t, payload.get("onboarding"), customer=customer)
                        if decision == "approved" else None)
-    message = _headers(item, config, t, now=now, subject=subject, sender_name="Tautan", reply_to=None)
+    fields = _headers(item, config, now=now, subject=subject, sender_name="Tautan", reply_to=None)
     thread = payload.get("thread")
     if isinstance(thread, list) and len(thread) == 2:
         original = f"<tautan.{int(thread[0])}.{thread[1]}@{config.mail_domain}>"
-        message["In-Reply-To"] = original
-        message["References"] = original
-    _body(message, t, "supplier", subject=subject, **context)
-    return Outgoing(message=message, envelope_from=config.mail_from, recipients=(item.recipient,))
+        fields.append(("In-Reply-To", original))
+        fields.append(("References", original))
+    return _outgoing(fields, t, "supplier", {**context, "subject": subject}, envelope_from=config.mail_from,
+                     recipients=(item.recipient,))
 
 
 def _type_list(t: Translator, codes: object) -> str:
     """Document type codes as the reader's words, as a list ("invoices and orders")."""
     known = [c for c in (codes if isinstance(codes, (list, tuple)) else []) if c in DOCUMENT_TYPE_LABELS]
-    return t.list(t(DOCUMENT_TYPE_LABELS[c].message_id) for c in known) if known else ""
+    return _types(t, tuple(known)) if known else ""
+
+
+# The same few texts recur in every message of a batch (the document types, the expiry day):
+# Babel formats each once per language.
+@functools.lru_cache(maxsize=1024)
+def _types(t: Translator, codes: tuple[str, ...], *, plural: bool = False) -> str:
+    labels = DOCUMENT_TYPE_PLURAL_LABELS if plural else DOCUMENT_TYPE_LABELS
+    return t.list(t(labels[c].message_id) for c in codes)
+
+
+def _day(t: Translator, moment: dt.datetime) -> str:
+    return _formatted_day(t, moment.date())  # Babel formats a datetime's date as is, without its zone
+
+
+@functools.lru_cache(maxsize=1024)
+def _formatted_day(t: Translator, day: dt.date) -> str:
+    return t.date(day)
 
 
 _BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f\u2028\u2029\x85]+")

@@ -86,3 +86,20 @@ def test_notices_are_queued_only_when_wanted_and_expire(uow, clock) -> None:  # 
     assert outbox.expire_stale(uow, channel="slack") == 1
     with uow:
         assert list(uow.session.scalars(select(Outbox.status).where(Outbox.channel == "slack"))) == ["failed"]
+
+
+def test_a_claimed_invitation_reads_as_everywhere_else(uow) -> None:  # noqa: ANN001
+    """The claim reads a batch's connections as rows; the invitation it hands over is the one the
+    services show (its document types in order, the customer and supplier by name)."""
+    import dataclasses
+
+    from tautan.core import services
+    from tests.support import factories as f
+
+    f.companies(uow)
+    invited = f.invite(uow, types=("order", "invoice", "catalog"))
+    [item] = outbox.claim(uow, channel="email")
+    shown = services.get_invitation(uow, invitation_id=invited.id)
+    assert item.invitation is not None and item.invitation.types == shown.types
+    assert item.invitation == dataclasses.replace(shown, last_sent_at=item.invitation.last_sent_at)
+    assert [c.supplier for c in item.invitation.connections] == [invited.supplier] * 3
