@@ -322,8 +322,9 @@ def report(title: str, runs: dict[int, list[Result]]) -> None:
         top = ", ".join(f"{name} {count}" for name, count in waits.most_common(4))
         print(f"      lock waits {sum(r.waits.lock_waits for r in results)} in {samples} samples; "
               f"waits seen: {top or 'none'}")
-        print(f"      the machine alone: pure Python work costs {machine:4.2f}x as much CPU in {processes_} processes "
-              f"at once as in one")
+        if processes_ > 1:
+            print(f"      the machine alone: the reference work costs {machine:4.2f}x the CPU in {processes_} processes "
+                  f"at once that it costs in one")
 
 
 def rounds(run: Callable[[str, int, int, float | None], Result], url: str, counts: Sequence[int], messages: int,
