@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
     from tautan.bot.notify import SlackNotifier
 
 log = logging.getLogger(__name__)
+
+# Expiring invitations, reminders (due by the day) and giving up on stale channel notices: in a
+# running worker once a minute is prompt enough; only delivery is polled every round.
+MAINTENANCE_EVERY = 60.0  # seconds
 
 
 @dataclass
@@ -48,6 +54,7 @@ class Worker:
     mail: MailConfig
     batch: int = 100  # per claim and per relay connection; marked sent together
     stop: threading.Event = field(default_factory=threading.Event)
+    timer: Callable[[], float] = time.monotonic  # when maintenance is due (a test may step it)
     _notifier: SlackNotifier | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -57,19 +64,22 @@ class Worker:
                    transport=transport or transport_from_url(settings.smtp_relay_url, maildir=settings.maildir),
                    mail=container.mail_config())
 
-    def run_once(self) -> Report:
-        """One round: expire, remind, then deliver until nothing is due."""
+    def run_once(self, *, maintenance: bool = True) -> Report:
+        """One round: expire and remind (unless ``maintenance`` is False), then deliver until
+        nothing is due."""
         report = Report()
         # Inbound mail left unprocessed by a crash or an outage, first: its answers go out below.
         inbound = self.container.inbound()
         while not self.stop.is_set() and (count := inbound.process_pending()):
             report.received += count
-        report.expired = len(services.expire(self.container.uow()))
-        report.reminded = len(services.remind(self.container.uow()))
-        report.reminded += len(services.remind_waiting_requests(self.container.uow()))
+        if maintenance:
+            report.expired = len(services.expire(self.container.uow()))
+            report.reminded = len(services.remind(self.container.uow()))
+            report.reminded += len(services.remind_waiting_requests(self.container.uow()))
         while not self.stop.is_set() and self.deliver(report):
             pass
-        report.notify_failed += outbox.expire_stale(self.container.uow(), channel="slack")
+        if maintenance:
+            report.notify_failed += outbox.expire_stale(self.container.uow(), channel="slack")
         notifier = self.slack_notifier()
         while notifier is not None and not self.stop.is_set():
             notices = notifier.deliver()
@@ -152,10 +162,15 @@ class Worker:
             report.retrying += not gave_up
 
     def run_forever(self, interval: float = 5.0) -> None:
+        """Deliver every ``interval`` seconds, and do the maintenance once a minute, until stopped."""
         log.info("worker: delivering through %s", self.transport.description)
+        maintenance_due = self.timer()
         while not self.stop.is_set():
             try:
-                report = self.run_once()
+                maintenance = self.timer() >= maintenance_due
+                report = self.run_once(maintenance=maintenance)
+                if maintenance:  # done: not again for a minute (after an error, in the next round)
+                    maintenance_due = self.timer() + MAINTENANCE_EVERY
                 if report:
                     log.info("worker: %s", report)
             except TautanError as error:  # the database is away: wait and try again

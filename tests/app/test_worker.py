@@ -291,3 +291,33 @@ def test_settings_choose_the_maildir_without_a_relay(database_url) -> None:  # n
     assert SmtpTransport("smtp://relay.example.com:587").starttls
     assert SmtpTransport("smtp://relay.example.com?starttls=1").starttls
     assert not SmtpTransport("smtp://relay.example.com").starttls
+
+
+def test_maintenance_once_a_minute_delivery_every_round(container, worker, smtp_sink, clock) -> None:  # noqa: ANN001
+    """A running worker delivers every round, but expires and reminds only once a minute: an idle
+    worker polls one query's worth, not five."""
+    handler, _ = smtp_sink
+    uow = container.uow()
+    f.companies(uow)
+    invitation = f.invite(uow)
+    clock.advance(days=31)  # the invitation is due to expire
+    assert worker.run_once(maintenance=False).expired == 0
+    assert services.get_invitation(uow, invitation_id=invitation.id).status == "pending"
+    assert len(handler.received) == 1  # delivered all the same
+
+    worker.timer = lambda: clock.now.timestamp()
+    rounds: list[bool] = []
+    run_once = worker.run_once
+
+    def one_round(*, maintenance: bool = True) -> object:
+        rounds.append(maintenance)
+        if len(rounds) == 2:
+            clock.advance(seconds=61)
+        if len(rounds) == 3:
+            worker.stop.set()
+        return run_once(maintenance=maintenance)
+
+    worker.run_once = one_round  # type: ignore[method-assign]
+    worker.run_forever(interval=0)
+    assert rounds == [True, False, True]
+    assert services.get_invitation(uow, invitation_id=invitation.id).status == "expired"
