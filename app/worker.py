@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tautan.core import outbox, services
 from tautan.core.errors import TautanError
 from tautan.core.lease import Heartbeat
-from tautan.mail.compose import INVITATION_KINDS, MailConfig, compose
+from tautan.mail.compose import INVITATION_KINDS, MailConfig, compose, warm_up
 from tautan.mail.transport import Connection, DeliveryError, RelayUnavailable, Transport, transport_from_url
 from tautan.wiring import Container
 
@@ -161,9 +161,18 @@ class Worker:
             report.failed += gave_up
             report.retrying += not gave_up
 
+    def warm_up(self) -> None:
+        """Load the catalogs and compile the templates at start-up (one sample of each email in each
+        language, thrown away), so the first batch costs what every later one does."""
+        try:
+            warm_up(self.mail, now=self.container.clock())
+        except Exception:  # a broken template shows in the first real message too, recorded there
+            log.exception("worker: could not compose the sample messages at start-up")
+
     def run_forever(self, interval: float = 5.0) -> None:
         """Deliver every ``interval`` seconds, and do the maintenance once a minute, until stopped."""
         log.info("worker: delivering through %s", self.transport.description)
+        self.warm_up()
         maintenance_due = self.timer()
         while not self.stop.is_set():
             try:

@@ -352,3 +352,32 @@ def one_line(text: str) -> str:
     A literal ``=?`` gets a zero-width space, so text that looks like an RFC 2047 encoded word is
     shown as typed instead of being decoded by the reader's mail client."""
     return _BREAKS.sub(" ", text).strip().replace("=?", "=\u200b?")
+
+
+def warm_up(config: MailConfig, *, now: dt.datetime) -> int:
+    """Compose one message of each template in each language, and throw them away: the catalogs
+    and templates are loaded and compiled when a worker starts, not while it sends its first
+    batch. Returns how many messages were composed (a sample invitation, nothing is stored)."""
+    from tautan.core.i18n import SUPPORTED_LOCALES
+    from tautan.core.views import ConnectionView
+
+    composed = 0
+    for lang in SUPPORTED_LOCALES:
+        connection = ConnectionView(id=0, customer_id=0, customer="PT Contoh", supplier_id=0, supplier="PT Contoh",
+                                    type="invoice", status="invited", invitation_id=0, created_at=now,
+                                    updated_at=now)
+        view = InvitationView(
+            id=0, customer_id=0, customer="PT Contoh", customer_root="PT Contoh", unit=None, supplier_id=0,
+            supplier="PT Contoh", email="contoh@contoh.co.id", lang=lang, message=None, inviter="system",
+            reply_token="0" * 32, status="pending", created_at=now, invited_at=now, expires_at=now, closed_at=None,
+            last_sent_at=None, reminders_sent=0, connections=(connection,))
+        samples: tuple[tuple[str, dict[str, object]], ...] = (
+            ("invitation", {}), ("reminder", {}), ("accepted", {}), ("answer_unclear", {}),
+            ("answer_confirm", {"intent": "accept", "accept": ["invoice"], "decline": []}),
+            ("sign_in", {"nonce": "0"}))
+        for kind, payload in samples:
+            item = OutboxItem(id=0, channel="email", kind=kind, recipient=view.email, lang=lang, attempts=0,
+                              created_at=now, invitation=view, payload=payload)
+            compose(item, config, now=now).as_bytes(config.dkim)
+            composed += 1
+    return composed

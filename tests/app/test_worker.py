@@ -321,3 +321,14 @@ def test_maintenance_once_a_minute_delivery_every_round(container, worker, smtp_
     worker.run_forever(interval=0)
     assert rounds == [True, False, True]
     assert services.get_invitation(uow, invitation_id=invitation.id).status == "expired"
+
+
+def test_a_failing_warm_up_is_logged_and_the_worker_goes_on(worker, monkeypatch, caplog) -> None:  # noqa: ANN001
+    import tautan.worker as worker_module
+
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(worker_module, "warm_up", broken)
+    worker.warm_up()  # raises nothing: the first real message records the same error on its row
+    assert "could not compose the sample messages" in caplog.text

@@ -263,3 +263,12 @@ def test_plural_document_types_in_english() -> None:
     message = compose(item(view), CONFIG, now=NOW).message
     assert message["Subject"] == "Invitation from PT Pelanggan Jaya: send orders and invoices electronically"
     assert "exchange orders and invoices electronically" in message.get_body(("plain",)).get_content()
+
+
+def test_warming_up_composes_every_template_in_each_language_and_stores_nothing() -> None:
+    # One sample of each template (invitation, reminder, confirmation, answer, reading question,
+    # sign-in) in English and Indonesian; a second call finds everything loaded.
+    from tautan.mail.compose import warm_up
+
+    assert warm_up(CONFIG, now=NOW) == 12
+    assert warm_up(CONFIG, now=NOW) == 12
