@@ -13,23 +13,18 @@ from email.utils import make_msgid
 import pytest
 
 from tautan.core import services
-from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import SmtpTransport
 from tautan.worker import Worker
 from tests.support import factories as f
-from tests.support import free_port
+from tests.support.smtp import inbound_server
 
 DOMAIN = "connect.example.id"
 
 
 @pytest.fixture
 def server(container):  # noqa: ANN001, ANN201
-    inbound = container.inbound()
-    controller = make_controller(InboundHandler(inbound, mail_domain=DOMAIN, max_recipients=3),
-                                 host="127.0.0.1", port=free_port(), max_size=200_000)
-    controller.start()
-    yield inbound, controller.port
-    controller.stop()
+    with inbound_server(container, domain=DOMAIN, max_recipients=3, max_size=200_000) as running:
+        yield running
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from tautan.wiring import Container
 from tautan.worker import Worker
 from tests.support import certificate, free_port
 from tests.support import factories as f
+from tests.support.smtp import inbound_server
 
 DOMAIN = "connect.example.id"
 
@@ -38,12 +39,8 @@ DOMAIN = "connect.example.id"
 @pytest.fixture
 def server(container):  # noqa: ANN001, ANN201
     """tautan's SMTP server on a free port; processing is run by the test, step by step."""
-    inbound = container.inbound()
-    handler = InboundHandler(inbound, mail_domain=DOMAIN, max_recipients=3)
-    controller = make_controller(handler, host="127.0.0.1", port=free_port(), max_size=200_000)
-    controller.start()
-    yield inbound, controller.port
-    controller.stop()
+    with inbound_server(container, domain=DOMAIN, max_recipients=3, max_size=200_000) as running:
+        yield running
 
 
 @pytest.fixture

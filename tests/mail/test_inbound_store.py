@@ -18,11 +18,11 @@ from tautan.core.inbox import Incoming
 from tautan.core.model import Inbox
 from tautan.core.uow import UnitOfWork
 from tautan.mail.inbound import Envelope, dedup_key
-from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.settings import Settings
 from tautan.wiring import Container
 from tests.support import factories as f
 from tests.support import free_port
+from tests.support.smtp import inbound_server
 
 DOMAIN = "connect.example.id"
 SENDERS = 6
@@ -30,11 +30,8 @@ SENDERS = 6
 
 @pytest.fixture
 def server(container):  # noqa: ANN001, ANN201
-    inbound = container.inbound()
-    controller = make_controller(InboundHandler(inbound, mail_domain=DOMAIN), host="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbound, controller.port
-    controller.stop()
+    with inbound_server(container, domain=DOMAIN) as running:
+        yield running
 
 
 @pytest.fixture

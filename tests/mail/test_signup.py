@@ -19,24 +19,19 @@ from tautan.core import services
 from tautan.core.i18n import translator
 from tautan.core.model import Company, Event, Inbox
 from tautan.core.queries import notice as load_notice
-from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import SmtpTransport
 from tautan.web import create_app
 from tautan.worker import Worker
 from tests.support import factories as f
-from tests.support import free_port
+from tests.support.smtp import inbound_server
 
 DOMAIN = "connect.example.id"
 
 
 @pytest.fixture
 def server(container: Any) -> Iterator[tuple[Any, int]]:
-    inbound = container.inbound()
-    controller = make_controller(InboundHandler(inbound, mail_domain=DOMAIN, max_recipients=3),
-                                 host="127.0.0.1", port=free_port(), max_size=200_000)
-    controller.start()
-    yield inbound, controller.port
-    controller.stop()
+    with inbound_server(container, domain=DOMAIN, max_recipients=3, max_size=200_000) as running:
+        yield running
 
 
 @pytest.fixture

@@ -17,25 +17,19 @@ from tautan.core import services
 from tautan.core.errors import InvalidInput
 from tautan.core.model import Inbox, Outbox, OutboxStatus
 from tautan.mail.inbound import Envelope, dedup_key, parse_recipient
-from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import DeliveryError, SmtpTransport
 from tautan.settings import Settings
 from tautan.worker import Worker
 from tests.support import factories as f
-from tests.support import free_port
-from tests.support.smtp import running_sink
+from tests.support.smtp import inbound_server, running_sink
 
 DOMAIN = "connect.example.id"
 
 
 @pytest.fixture
 def server(container):  # noqa: ANN001, ANN201
-    inbound = container.inbound()
-    handler = InboundHandler(inbound, mail_domain=DOMAIN, store_timeout=1.0)
-    controller = make_controller(handler, host="127.0.0.1", port=free_port(), max_size=2_000_000)
-    controller.start()
-    yield inbound, controller.port
-    controller.stop()
+    with inbound_server(container, domain=DOMAIN, store_timeout=1.0, max_size=2_000_000) as running:
+        yield running
 
 
 @pytest.fixture

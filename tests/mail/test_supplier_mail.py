@@ -17,12 +17,12 @@ from tautan.core import services
 from tautan.core.model import Inbox, Person
 from tautan.core.transitions import Side
 from tautan.mail.links import SUPPLIER_SIGN_IN, unsign
-from tautan.mail.smtp import InboundHandler, make_controller
 from tautan.mail.transport import SmtpTransport
 from tautan.wiring import Container
 from tautan.worker import Worker
-from tests.support import MAIL_KEYS, free_port
+from tests.support import MAIL_KEYS
 from tests.support import factories as f
+from tests.support.smtp import inbound_server
 
 DOMAIN = "connect.example.id"
 PAGE = "https://tautan.example.id/s"
@@ -36,12 +36,8 @@ def worker(container: Container, smtp_sink) -> Worker:  # noqa: ANN001
 
 @pytest.fixture
 def server(container: Container) -> Iterator[tuple[object, int]]:
-    inbound = container.inbound()
-    controller = make_controller(InboundHandler(inbound, mail_domain=DOMAIN, max_recipients=3), host="127.0.0.1",
-                                 port=free_port(), max_size=200_000)
-    controller.start()
-    yield inbound, controller.port
-    controller.stop()
+    with inbound_server(container, domain=DOMAIN, max_recipients=3, max_size=200_000) as running:
+        yield running
 
 
 def delivered(sink) -> list[email.message.EmailMessage]:  # noqa: ANN001

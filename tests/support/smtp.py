@@ -52,3 +52,21 @@ def running_sink(**controller_options: Any) -> Iterator[tuple[SinkHandler, int]]
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+@contextmanager
+def inbound_server(container: Any, *, domain: str = "connect.example.id", max_size: int | None = None,
+                   **handler: Any) -> Iterator[tuple[Any, int]]:  # noqa: ANN401
+    """tautan's own SMTP server on a free port, storing into ``container``'s inbox: (inbound, port).
+    Processing is left to the test, step by step; ``handler`` goes to ``InboundHandler``."""
+    from tautan.mail.smtp import InboundHandler, make_controller
+
+    inbound = container.inbound()
+    sizes = {"max_size": max_size} if max_size is not None else {}
+    controller = make_controller(InboundHandler(inbound, mail_domain=domain, **handler), host="127.0.0.1",
+                                 port=free_port(), **sizes)
+    controller.start()
+    try:
+        yield inbound, controller.port
+    finally:
+        controller.stop()
