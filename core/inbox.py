@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tautan.core.errors import ConcurrentChange
 from tautan.core.lease import LEASE
+from tautan.core.lease import renew as lease_renew
 from tautan.core.model import Inbox, InboxStatus, Outbox
 from tautan.core.uow import UnitOfWork
 
@@ -123,14 +124,7 @@ def claim(uow: UnitOfWork, *, limit: int = 20, lease: dt.timedelta = LEASE,
 
 def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:
     """Extend the lease of rows this process still works on (its heartbeat); returns how many."""
-    if not ids:
-        return 0
-    with uow:
-        result = uow.session.execute(
-            update(Inbox).where(Inbox.id.in_(list(ids)), Inbox.status == InboxStatus.PROCESSING)
-            .values(lease_until=uow.now() + lease))
-        uow.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return lease_renew(uow, Inbox, InboxStatus.PROCESSING, ids=ids, lease=lease)
 
 
 def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]], *,

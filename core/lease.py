@@ -9,12 +9,27 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
+
+from sqlalchemy import update
 
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(seconds=15)
 # Three beats a lease: one missed beat (a slow database) does not lose the claim.
 HEARTBEAT = LEASE / 3
+
+
+def renew(uow: Any, model: Any, working: str, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:  # noqa: ANN401
+    """Extend the lease of ``model`` rows (outbox or inbox) this process still works on (status
+    ``working``): its heartbeat. Returns how many were renewed; a finished row is not leased again."""
+    if not ids:
+        return 0
+    with uow:
+        result = uow.session.execute(update(model).where(model.id.in_(list(ids)), model.status == working)
+                                     .values(lease_until=uow.now() + lease))
+        uow.commit()
+    return int(result.rowcount or 0)
 
 
 class Heartbeat:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from tautan.core.errors import TautanError
 from tautan.core.lease import LEASE
+from tautan.core.lease import renew as lease_renew
 from tautan.core.model import Company, Connection, DocumentType, Invitation, Outbox, OutboxStatus
 from tautan.core.services.invitations import record_undeliverable
 from tautan.core.uow import UnitOfWork
@@ -119,14 +120,7 @@ def _threads(uow: UnitOfWork, invitation_ids: set[int]) -> dict[int, tuple[int, 
 
 def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:
     """Extend the lease of rows this process still works on (its heartbeat); returns how many."""
-    if not ids:
-        return 0
-    with uow:
-        result = uow.session.execute(
-            update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.status == OutboxStatus.SENDING)
-            .values(lease_until=uow.now() + lease))
-        uow.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return lease_renew(uow, Outbox, OutboxStatus.SENDING, ids=ids, lease=lease)
 
 
 def expire_stale(uow: UnitOfWork, *, channel: str, older_than: dt.timedelta = NOTICE_TTL) -> int:
