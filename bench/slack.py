@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from bench.common import database
+from bench.common import analyze, database
 from tautan.core import services
 from tautan.core.model import Company, Connection, DocumentType, Role, Status, search_key
 from tautan.settings import Settings
@@ -68,14 +68,7 @@ def seed(container: Container, rows: int) -> int:
                               "type_id": types[n % len(types)], "status": STATUS_MIX[n % len(STATUS_MIX)],
                               "invitation_id": None, "created_at": changed, "updated_at": changed, "version": 1})
             connection.execute(insert(Connection), batch)
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
-            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('companies', 'id'), "
-                                       "(SELECT max(id) FROM companies))")
-    else:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(engine)
     return customer.id
 
 

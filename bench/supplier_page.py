@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from bench.common import database
+from bench.common import analyze, database
 from tautan.core import services
 from tautan.core.model import Company, Connection, DocumentType, Event, Membership, Person, Role, Status, search_key
 from tautan.settings import Settings
@@ -77,14 +77,7 @@ def seed(container: Container) -> None:
              "actor": f"email:{EMAIL}" if i % 2 else "slack:T1/U1", "at": at, "customer_id": customer_id,
              "supplier_id": supplier.id, "connection_id": cid, "invitation_id": None, "details": {"status": status}}
             for i, (cid, customer_id, status, at) in enumerate(ids)])
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
-            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('companies', 'id'), "
-                                       "(SELECT max(id) FROM companies))")
-    else:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(engine)
 
 
 def percentile(values: list[float], p: int) -> float:
