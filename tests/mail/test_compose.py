@@ -19,6 +19,7 @@ from tautan.core.views import ConnectionView, InvitationView
 from tautan.mail.compose import DkimKey, MailConfig, compose, one_line
 from tautan.mail.transport import DeliveryError, RelayUnavailable, SmtpTransport
 from tests.support import SinkHandler, certificate, free_port
+from tests.support.certs import dkim_key_pair
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
 CONFIG = MailConfig(mail_domain="connect.example.id", mail_from="undangan@connect.example.id",
@@ -103,17 +104,7 @@ def test_one_line() -> None:
 
 
 def _key_pair() -> tuple[bytes, str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    import base64
-
-    return private, base64.b64encode(public).decode()
+    return dkim_key_pair(pkcs8=False)  # a key file in the traditional OpenSSL form
 
 
 def test_dkim_signature_verifies() -> None:

@@ -5,9 +5,7 @@ changed body, a second From or Subject added above or below)."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import functools
 
 import dkim
 import pytest
@@ -19,21 +17,13 @@ from tautan.mail.compose import DkimKey, compose
 from tautan.mail.signing import relaxed_body, relaxed_header, sign
 from tests.mail.test_compose import CONFIG, NOW, invitation, item
 from tests.mail.test_wire import samples
+from tests.support.certs import dkim_key_pair
 
 SELECTOR, DOMAIN = "tautan", "connect.example.id"
 
 
-@functools.cache
 def key_pair() -> tuple[bytes, str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, base64.b64encode(public).decode()
+    return dkim_key_pair()
 
 
 def dns(name: bytes, timeout: int = 5) -> bytes:

@@ -1,8 +1,10 @@
-"""A self-signed certificate for 127.0.0.1, for the STARTTLS and SMTPS tests."""
+"""A self-signed certificate for 127.0.0.1, for the STARTTLS and SMTPS tests, and DKIM key pairs."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import ipaddress
 from pathlib import Path
 
@@ -28,3 +30,19 @@ def certificate(folder: Path) -> tuple[str, str]:
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return str(cert_path), str(key_path)
+
+
+@functools.cache
+def dkim_key_pair(*, pkcs8: bool = True) -> tuple[bytes, str]:
+    """An RSA 2048 key for DKIM: the private key as PEM (PKCS#8, or the traditional OpenSSL form
+    that older key files use) and the public key as the DNS record's ``p=`` value. One per form
+    for the whole test run: generating one takes a while."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    form = serialization.PrivateFormat.PKCS8 if pkcs8 else serialization.PrivateFormat.TraditionalOpenSSL
+    private = key.private_bytes(serialization.Encoding.PEM, form, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, base64.b64encode(public).decode()
