@@ -37,7 +37,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkin", _note_idle)
     event.listen(engine, "checkout", _ping_if_idle)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "begin", _postgresql_begin)
     return engine
+
+
+def _postgresql_begin(connection: Connection) -> None:
+    # A unit of work that is done again if its commit is lost (processing stored messages) does
+    # not wait for the log to reach the disk; the next commit that waits (any other) flushes the
+    # log up to itself, this one's commit included. For this transaction only.
+    if connection.get_execution_options().get(REDOABLE, False):
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 IDLE_BEFORE_PING = 10.0  # seconds

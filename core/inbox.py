@@ -6,11 +6,12 @@ rows are claimed with a lease, so a crash between storing and processing only de
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tautan.core.errors import ConcurrentChange
@@ -20,6 +21,10 @@ from tautan.core.model import Inbox, InboxStatus, Outbox
 from tautan.core.uow import UnitOfWork
 
 MAX_ATTEMPTS = 5
+# How many stored messages one transaction processes at most (``process_batch``), and for how
+# long it starts new ones: the rows it took stay locked until it commits.
+BATCH = 20
+BATCH_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -156,17 +161,69 @@ def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]
     return item
 
 
-# The statements of ``process_next``, built once (building one costs about as much as running it).
-_NEXT = (select(Inbox).where(
+def process_batch(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]], *, limit: int = BATCH,
+                  budget: float | None = None, ids: Sequence[int] | None = None,
+                  skip: Collection[int] = (),
+                  prepare: Callable[[Sequence[InboxItem]], object] | None = None) -> list[InboxItem]:
+    """``process_next`` for several due messages in ONE transaction: up to ``limit`` are taken
+    with one statement, handed to ``handle`` one after the other, and their outcomes recorded
+    with one statement and one commit. The messages are distinct changes in the record (each
+    has its own time and its own notices, ``UnitOfWork.next_change``). All or nothing: if
+    ``handle`` raises for any of them, nothing of the batch is kept and every one is still due
+    (the caller then takes them one by one, where an error is told apart). No new message is
+    started once ``budget`` seconds (``BATCH_SECONDS``) have gone, so the rows are not held locked for long; the
+    ones not reached stay due. ``prepare`` is given every message taken before the first is
+    handled (to load what they need together). Returns the messages handled, in order; empty
+    when none was due."""
+    uow.keep_loaded()
+    uow.redoable()
+    with uow:
+        params: dict[str, Any] = {"now": uow.now(), "skip": list(skip), "limit": limit}
+        if ids is not None:
+            params["ids"] = list(ids)
+        taken = [InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
+                           source=row.source, attempts=row.attempts + 1, received_at=row.received_at)
+                 for row in uow.session.scalars(_DUE_OF_IDS if ids is not None else _DUE, params)]
+        if not taken:
+            return []  # nothing to keep: the transaction ends without a commit
+        if prepare is not None:
+            prepare(taken)
+        deadline = time.monotonic() + (BATCH_SECONDS if budget is None else budget)
+        items: list[InboxItem] = []
+        outcomes: list[dict[str, Any]] = []
+        for item in taken:
+            if items and time.monotonic() > deadline:
+                break
+            uow.next_change()
+            outcome, failed = handle(item)
+            items.append(item)
+            outcomes.append({"row_id": item.id, "new_attempts": item.attempts, "new_outcome": outcome[:64],
+                             "new_status": InboxStatus.FAILED if failed else InboxStatus.DONE,
+                             "new_processed_at": uow.now()})
+        if outcomes:
+            uow.session.connection().execute(_DONE_MANY, outcomes)
+        uow.commit()
+    return items
+
+# The statements of ``process_next`` and ``process_batch``, built once (building one costs about
+# as much as running it).
+_DUE = (select(Inbox).where(
     or_(Inbox.status == InboxStatus.NEW,
         (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= bindparam("now"))),
     Inbox.id.not_in(bindparam("skip", expanding=True)))
-    .order_by(Inbox.received_at, Inbox.id).limit(1).with_for_update(skip_locked=True))
-_NEXT_OF_IDS = _NEXT.where(Inbox.id.in_(bindparam("ids", expanding=True)))
-_DONE = (update(Inbox).where(Inbox.id == bindparam("row_id")).values(
-    attempts=bindparam("new_attempts"), status=bindparam("new_status"), outcome=bindparam("new_outcome"),
-    error=None, processed_at=bindparam("new_processed_at"), lease_until=None)
-    .execution_options(synchronize_session=False))
+    .order_by(Inbox.received_at, Inbox.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
+_DUE_OF_IDS = _DUE.where(Inbox.id.in_(bindparam("ids", expanding=True)))
+_NEXT = _DUE.limit(1)
+_NEXT_OF_IDS = _DUE_OF_IDS.limit(1)
+_DONE_VALUES: dict[str, Any] = {"attempts": bindparam("new_attempts"), "status": bindparam("new_status"),
+                "outcome": bindparam("new_outcome"), "error": None, "processed_at": bindparam("new_processed_at"),
+                "lease_until": None}
+_DONE = (update(Inbox).where(Inbox.id == bindparam("row_id")).values(**_DONE_VALUES)
+         .execution_options(synchronize_session=False))
+# the same as a Core statement, for several rows at once (an executemany)
+_INBOX_TABLE = Inbox.__table__
+assert isinstance(_INBOX_TABLE, Table)
+_DONE_MANY = update(_INBOX_TABLE).where(_INBOX_TABLE.c.id == bindparam("row_id")).values(**_DONE_VALUES)
 
 
 def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:

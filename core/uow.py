@@ -35,7 +35,8 @@ Clock = Callable[[], dt.datetime]
 # deferred (``BEGIN``), so a read never takes the write lock a writer waits for.
 READ_ONLY = "tautan_read_only"
 # The execution option of a unit of work whose commit may be lost in a power cut without harm
-# (``UnitOfWork.redoable``): on SQLite it commits without waiting for the disk.
+# (``UnitOfWork.redoable``): it commits without waiting for the disk (SQLite ``synchronous=NORMAL``,
+# PostgreSQL ``synchronous_commit=off``).
 REDOABLE = "tautan_redoable"
 _variants: weakref.WeakKeyDictionary[Engine, dict[str, Engine]] = weakref.WeakKeyDictionary()
 
@@ -118,13 +119,23 @@ class UnitOfWork:
     def redoable(self) -> None:
         """Mark this unit of work as one whose commit may be lost in a power cut without harm,
         because it is done again afterwards: processing a stored message (the message stays due
-        until the commit that records its outcome survives). On SQLite its commit then does not
-        wait for the disk (``synchronous=NORMAL``); it reaches the disk with the next commit that
-        does wait (every other commit: the SMTP server's store, the worker claiming a message
-        before sending it, a page's answer), as that sync covers everything written before it.
+        until the commit that records its outcome survives). Its commit then does not wait for
+        the disk (SQLite ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit=off``); it
+        reaches the disk with the next commit that does wait (every other commit: the SMTP
+        server's store, the worker claiming a message before sending it, a page's answer), as
+        that sync covers everything written before it (both write one log, in order).
         So nothing anyone was told, or sent, rests on it. Call it before entering; it lasts until
         the unit of work ends."""
         self._redoable = True
+
+    def next_change(self) -> None:
+        """Between two changes made in one transaction (several stored messages processed
+        together): the notices of the change before are queued as its own, as its commit would,
+        and the next change reads the clock afresh. Only at the top level of an open unit."""
+        if self._depth != 1:
+            raise RuntimeError("next_change() belongs at the top level of an open unit of work")
+        self._queue_notices()
+        self._now = None
 
     def keep_loaded(self) -> None:
         """Hold every object this unit of work loads until it ends. The session's identity map keeps

@@ -184,31 +184,54 @@ class Inbound:
 
     def process_pending(self, *, limit: int = 50, ids: Sequence[int] | None = None) -> int:
         """Process stored messages (new ones, and ones a crashed processor left); returns how many.
-        Each message is taken, acted on and marked done in one transaction (``inbox.process_next``)."""
+        They are taken, acted on and marked done several in one transaction (``inbox.process_batch``);
+        if any of them fails, that transaction keeps nothing and they are done again one per
+        transaction (``inbox.process_next``), where the failing one is told apart."""
         tried: list[int] = []
-        for _ in range(limit):
+        while len(tried) < limit:
             current: list[inbox.InboxItem] = []
             unit = self.new_uow()
             try:
-                item = inbox.process_next(unit, functools.partial(self._handle, unit, current=current),
-                                          ids=ids, skip=tried)
-            except (Unavailable, ConcurrentChange) as error:
+                items = inbox.process_batch(unit, functools.partial(self._handle, unit, current=current),
+                                            limit=min(inbox.BATCH, limit - len(tried)), ids=ids, skip=tried,
+                                            prepare=functools.partial(self._prepare, unit))
+            except Exception:
                 if not current:
-                    raise  # not even taking a message worked: the caller waits and tries again
-                inbox.retry_later(self.new_uow(), inbox_id=current[0].id, error=error.__class__.__name__,
-                                  count_attempt=True)
-                item = current[0]
-            except Exception as error:  # a bug must not lose the message: it stays, marked failed
-                if not current:
-                    raise
-                log.exception("inbox %s: processing failed", current[0].id)
-                inbox.finish(self.new_uow(), inbox_id=current[0].id, outcome="error", failed=True,
-                             error=f"{error.__class__.__name__}: {error}")
-                item = current[0]
-            if item is None:
+                    raise  # not even taking the messages worked: the caller waits and tries again
+                log.info("inbox: a batch of %d failed; processing them one by one", len(current))
+                for item in current:
+                    self._process_one(item.id, ids)
+                    tried.append(item.id)
+                continue
+            if not items:
                 break
-            tried.append(item.id)
+            tried.extend(item.id for item in items)
         return len(tried)
+
+    def _process_one(self, inbox_id: int, ids: Sequence[int] | None) -> None:
+        """One stored message in a transaction of its own; a failure is recorded on its row."""
+        current: list[inbox.InboxItem] = []
+        unit = self.new_uow()
+        try:
+            inbox.process_next(unit, functools.partial(self._handle, unit, current=current), ids=[inbox_id])
+        except (Unavailable, ConcurrentChange) as error:
+            if not current:
+                raise
+            inbox.retry_later(self.new_uow(), inbox_id=inbox_id, error=error.__class__.__name__,
+                              count_attempt=True)
+        except Exception as error:  # a bug must not lose the message: it stays, marked failed
+            if not current:
+                raise
+            log.exception("inbox %s: processing failed", inbox_id)
+            inbox.finish(self.new_uow(), inbox_id=inbox_id, outcome="error", failed=True,
+                         error=f"{error.__class__.__name__}: {error}")
+
+    def _prepare(self, unit: UnitOfWork, items: Sequence[inbox.InboxItem]) -> None:
+        """Before a batch is handled: the invitations its replies answer, loaded with one query."""
+        tokens = [r.value for item in items for r in
+                  (parse_recipient(a, self.config.mail_domain) for a in item.rcpt_tos)
+                  if r is not None and r.kind in ("connect", "bounces") and r.value]
+        services.load_invitations(unit, reply_tokens=tokens)
 
     def _handle(self, unit: UnitOfWork, item: inbox.InboxItem, *,
                 current: list[inbox.InboxItem]) -> tuple[str, bool]:

@@ -281,6 +281,29 @@ _INVITATION_BY_TOKEN_LOCKED = (_INVITATION_BY_TOKEN.with_for_update(of=Invitatio
 _LOCK_VERSION = select(Invitation.version).where(Invitation.id == bindparam("id")).with_for_update()
 
 
+_INVITATIONS_BY_TOKENS_LOCKED = (
+    select(Invitation).where(Invitation.reply_token.in_(bindparam("tokens", expanding=True)))
+    .options(joinedload(Invitation.customer), joinedload(Invitation.supplier),
+             joinedload(Invitation.connections).joinedload(Connection.document_type))
+    .order_by(Invitation.id)  # rows locked in one order, so two such statements never deadlock
+    .with_for_update(of=Invitation).execution_options(populate_existing=True))
+_LOCKED = "tautan_invitations_locked"
+
+
+def _load_by_tokens(session: Session, tokens: Sequence[str]) -> int:
+    """The invitations with these reply tokens, loaded and locked with one statement, for
+    ``_by_token`` to find in this transaction (several replies processed together); how many."""
+    known: dict[str, Invitation] = session.info.setdefault(_BY_TOKEN, {})
+    locked: set[int] = session.info.setdefault(_LOCKED, set())
+    found = 0
+    for invitation in session.scalars(_INVITATIONS_BY_TOKENS_LOCKED,
+                                      {"tokens": sorted({t.lower() for t in tokens})}).unique():
+        known[invitation.reply_token] = invitation
+        locked.add(invitation.id)  # held until this transaction ends: its copy stays current
+        found += 1
+    return found
+
+
 def _by_token(session: Session, token: str, *, lock: bool) -> Invitation | None:
     """The invitation with this reply token, loaded with what its view needs (its companies, its
     connections and their types) in one statement. Several services called in one unit of work
@@ -291,11 +314,17 @@ def _by_token(session: Session, token: str, *, lock: bool) -> Invitation | None:
     known: dict[str, Invitation] = session.info.setdefault(_BY_TOKEN, {})
     invitation = known.get(token)
     if invitation is not None and invitation.reply_token == token and invitation in session:
-        if not lock or session.get_bind().dialect.name == "sqlite":
+        if not lock or session.get_bind().dialect.name == "sqlite" or invitation.id in session.info.get(_LOCKED, ()):
             return invitation
         # Lock the row; the copy held is current unless someone changed it since (its version).
-        if session.scalar(_LOCK_VERSION, {"id": invitation.id}) != invitation.version:
-            session.refresh(invitation, with_for_update=True)
+        # What this unit of work has not written yet (an event, say) waits for the next flush,
+        # unless it is a change of this invitation: that is written first, and meets the check
+        # of its version there.
+        if invitation in session.dirty:
+            session.flush()
+        with session.no_autoflush:
+            if session.scalar(_LOCK_VERSION, {"id": invitation.id}) != invitation.version:
+                session.refresh(invitation, with_for_update=True)
         return invitation
     query = _INVITATION_BY_TOKEN_LOCKED if lock else _INVITATION_BY_TOKEN
     invitation = session.scalars(query, {"token": token}).unique().first()

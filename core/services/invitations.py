@@ -53,6 +53,7 @@ from tautan.core.services._base import (
     _document_types,
     _guess_locale,
     _invitation,
+    _load_by_tokens,
     _locale,
     _move,
     _sendable_email,
@@ -230,6 +231,18 @@ def get_invitation(uow: UnitOfWork, *, invitation_id: int | None = None,
                    reply_token: str | None = None) -> InvitationView:
     with uow.reading():
         return invitation_view(_invitation(uow.session, invitation_id, reply_token))
+
+
+def load_invitations(uow: UnitOfWork, *, reply_tokens: Sequence[str]) -> int:
+    """Inside an open unit of work that will act on several replies (processing stored messages
+    together): their invitations loaded and locked with one statement, so that each service
+    called about one of them finds it without another query. Returns how many were found."""
+    if not reply_tokens:
+        return 0
+    with uow.checked_first():
+        found = _load_by_tokens(uow.session, reply_tokens)
+        uow.commit()
+    return found
 
 
 def reply_token_known(uow: UnitOfWork, *, reply_token: str) -> bool:
