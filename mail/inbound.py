@@ -227,11 +227,12 @@ class Inbound:
                          error=f"{error.__class__.__name__}: {error}")
 
     def _prepare(self, unit: UnitOfWork, items: Sequence[inbox.InboxItem]) -> None:
-        """Before a batch is handled: the invitations its replies answer, loaded with one query."""
+        """Before a batch is handled: the invitations its replies answer, and whether any of them
+        has a confirmation question, each loaded for the whole batch with one query."""
         tokens = [r.value for item in items for r in
                   (parse_recipient(a, self.config.mail_domain) for a in item.rcpt_tos)
                   if r is not None and r.kind in ("connect", "bounces") and r.value]
-        services.load_invitations(unit, reply_tokens=tokens)
+        services.load_confirmations(unit, invitation_ids=services.load_invitations(unit, reply_tokens=tokens))
 
     def _handle(self, unit: UnitOfWork, item: inbox.InboxItem, *,
                 current: list[inbox.InboxItem]) -> tuple[str, bool]:

@@ -77,6 +77,7 @@ from tautan.core.services.replies import (
     answer_confirmation,
     ask_confirmation,
     connections_of,
+    load_confirmations,
     pending_confirmation,
     record_reading,
 )
@@ -167,6 +168,7 @@ __all__ = [
     "remind",
     "remind_waiting_requests",
     "remove_contact",
+    "load_confirmations",
     "load_invitations",
     "reply_token_known",
     "reply_tokens_known",

@@ -9,8 +9,9 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tautan.core.errors import (
     InvalidInput,
@@ -239,6 +240,12 @@ def _may_join(company: Company, person: Person, domain: str) -> bool:
 
 _DOMAIN_TAKEN = select(Company.id).where(Company.verified_domain == bindparam("domain"),
                                         Company.id != bindparam("id")).limit(1)
+_HOLDER = aliased(Company)
+# the check and the change in one statement, for a company already written
+_TAKE_DOMAIN = (update(Company).where(
+    Company.id == bindparam("company_id"), Company.verified_domain.is_(None),
+    ~exists().where(_HOLDER.verified_domain == bindparam("domain"), _HOLDER.id != bindparam("company_id")))
+    .values(verified_domain=bindparam("domain")).execution_options(synchronize_session=False))
 
 
 def _verify_domain(session: Session, company: Company, email: str) -> None:
@@ -248,9 +255,16 @@ def _verify_domain(session: Session, company: Company, email: str) -> None:
     domain = domain_of(email)
     if company.verified_domain is not None or not domain or is_free_mail(domain):
         return
-    taken = session.scalars(_DOMAIN_TAKEN, {"domain": domain, "id": company.id}).first()
-    if taken is None:
-        company.verified_domain = domain
+    if company.id is None or company in session.new or company in session.dirty:
+        taken = session.scalars(_DOMAIN_TAKEN, {"domain": domain, "id": company.id}).first()
+        if taken is None:
+            company.verified_domain = domain
+        return
+    # written already, with nothing of it pending: checked and changed by one statement
+    with session.no_autoflush:
+        result = session.connection().execute(_TAKE_DOMAIN, {"domain": domain, "company_id": company.id})
+    if result.rowcount == 1:
+        set_committed_value(company, "verified_domain", domain)
 
 
 def _invitation(session: Session, invitation_id: int | None, reply_token: str | None,
@@ -290,17 +304,17 @@ _INVITATIONS_BY_TOKENS_LOCKED = (
 _LOCKED = "tautan_invitations_locked"
 
 
-def _load_by_tokens(session: Session, tokens: Sequence[str]) -> int:
+def _load_by_tokens(session: Session, tokens: Sequence[str]) -> list[int]:
     """The invitations with these reply tokens, loaded and locked with one statement, for
-    ``_by_token`` to find in this transaction (several replies processed together); how many."""
+    ``_by_token`` to find in this transaction (several replies processed together); their ids."""
     known: dict[str, Invitation] = session.info.setdefault(_BY_TOKEN, {})
     locked: set[int] = session.info.setdefault(_LOCKED, set())
-    found = 0
+    found = []
     for invitation in session.scalars(_INVITATIONS_BY_TOKENS_LOCKED,
                                       {"tokens": sorted({t.lower() for t in tokens})}).unique():
         known[invitation.reply_token] = invitation
         locked.add(invitation.id)  # held until this transaction ends: its copy stays current
-        found += 1
+        found.append(invitation.id)
     return found
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 from stdnum import util as stdnum_util
 from stdnum.exceptions import InvalidChecksum, ValidationError
@@ -351,7 +352,26 @@ def _an_admin(company: Company) -> str | None:
     session = Session.object_session(company)
     if session is None:
         return None
-    return session.scalars(_AN_ADMIN, {"companies": list({company.id, company.root.id})}).first()
+    companies = sorted({company.id, company.root.id})
+    # Several replies to one customer processed in one transaction ask the same: the answer is
+    # kept for the transaction, unless a membership changes in it (then asked again).
+    if any(isinstance(o, Membership) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_ADMINS, None)
+    known: dict[tuple[int, ...], str | None] = session.info.setdefault(_ADMINS, {})
+    key = tuple(companies)
+    if key not in known:
+        known[key] = session.scalars(_AN_ADMIN, {"companies": companies}).first()
+    return known[key]
+
+
+_ADMINS = "tautan_admins"
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _forget_admins(session: Session, _context: object, _instances: object) -> None:
+    if _ADMINS in session.info and any(isinstance(o, Membership)
+                                       for o in (*session.new, *session.dirty, *session.deleted)):
+        del session.info[_ADMINS]
 
 
 _AN_ADMIN = (select(Person.email).join(Membership, Membership.person_id == Person.id)

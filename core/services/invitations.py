@@ -233,12 +233,12 @@ def get_invitation(uow: UnitOfWork, *, invitation_id: int | None = None,
         return invitation_view(_invitation(uow.session, invitation_id, reply_token))
 
 
-def load_invitations(uow: UnitOfWork, *, reply_tokens: Sequence[str]) -> int:
+def load_invitations(uow: UnitOfWork, *, reply_tokens: Sequence[str]) -> list[int]:
     """Inside an open unit of work that will act on several replies (processing stored messages
     together): their invitations loaded and locked with one statement, so that each service
-    called about one of them finds it without another query. Returns how many were found."""
+    called about one of them finds it without another query. Returns the ids of those found."""
     if not reply_tokens:
-        return 0
+        return []
     with uow.checked_first():
         found = _load_by_tokens(uow.session, reply_tokens)
         uow.commit()

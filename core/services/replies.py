@@ -92,6 +92,7 @@ def ask_confirmation(uow: UnitOfWork, *, reply_token: str, intent: str, accept: 
     accept_codes, decline_codes = _type_codes(accept) if accept else [], _type_codes(decline) if decline else []
     with uow:
         invitation = _invitation(uow.session, None, reply_token)
+        _confirmation_changes(uow, invitation.id)
         uow.record(EventKind.CONFIRMATION_ASKED, actor=actor, via=_via(via), customer=invitation.customer,
                    supplier=invitation.supplier, invitation=invitation, intent=intent, accept=accept_codes,
                    decline=decline_codes, excerpt=_excerpt(text))
@@ -106,10 +107,35 @@ _LATEST_CONFIRMATION = (
     .order_by(Event.id.desc()).limit(1))
 
 
+_WITH_CONFIRMATIONS = (select(Event.invitation_id).distinct().where(
+    Event.invitation_id.in_(bindparam("ids", expanding=True)),
+    Event.kind.in_((EventKind.CONFIRMATION_ASKED, EventKind.CONFIRMATION_ANSWERED))))
+# the invitations of this transaction known to have had no confirmation question (yet)
+_CONFIRMATION_FREE = "tautan_confirmation_free"
+
+
+def load_confirmations(uow: UnitOfWork, *, invitation_ids: Sequence[int]) -> None:
+    """Inside an open unit of work about to read several replies (stored messages processed
+    together): which of these invitations never had a confirmation question, with one
+    statement, so that ``pending_confirmation`` needs no query for them. Asking or answering
+    one in this transaction takes its invitation off that list again."""
+    if not invitation_ids:
+        return
+    with uow.reading():
+        having = set(uow.session.scalars(_WITH_CONFIRMATIONS, {"ids": sorted(set(invitation_ids))}))
+        uow.session.info.setdefault(_CONFIRMATION_FREE, set()).update(set(invitation_ids) - having)
+
+
+def _confirmation_changes(uow: UnitOfWork, invitation_id: int) -> None:
+    uow.session.info.get(_CONFIRMATION_FREE, set()).discard(invitation_id)
+
+
 def pending_confirmation(uow: UnitOfWork, *, reply_token: str) -> PendingConfirmation | None:
     """The invitation's latest confirmation question, unless the supplier already answered it."""
     with uow.reading():
         invitation = _invitation(uow.session, None, reply_token)
+        if invitation.id in uow.session.info.get(_CONFIRMATION_FREE, ()):
+            return None
         latest = uow.session.scalars(_LATEST_CONFIRMATION, {"invitation_id": invitation.id}).first()
         if latest is None or latest.kind != EventKind.CONFIRMATION_ASKED:
             return None
@@ -123,6 +149,7 @@ def answer_confirmation(uow: UnitOfWork, *, reply_token: str, confirmed: bool, t
     """Close the pending confirmation question: confirmed (the caller has acted) or refused."""
     with uow:
         invitation = _invitation(uow.session, None, reply_token)
+        _confirmation_changes(uow, invitation.id)
         uow.record(EventKind.CONFIRMATION_ANSWERED, actor=actor, via=_via(via), customer=invitation.customer,
                    supplier=invitation.supplier, invitation=invitation, confirmed=confirmed, excerpt=_excerpt(text))
         uow.commit()

@@ -52,6 +52,20 @@ def test_accepting_an_invitation_verifies_the_suppliers_domain(connected: UnitOf
     assert company(connected, f.SUPPLIER).verified_domain == "pt-maju.co.id"
 
 
+def test_accepting_never_takes_a_domain_another_company_holds(connected: UnitOfWork) -> None:
+    # a second company, invited at an address of the domain PT Maju Bersama holds, accepts
+    services.create_company(connected, name="PT Lain", roles=["supplier"], actor=f.ADMIN, via="cli")
+    invitation = f.invite(connected, types=("invoice",), email="budi@pt-maju.co.id", supplier_name="PT Lain")
+    assert services.get_invitation(connected, invitation_id=invitation.id).supplier == "PT Lain"
+    services.accept(connected, reply_token=invitation.reply_token, actor="email:budi@pt-maju.co.id", via="email")
+    assert company(connected, "PT Lain").verified_domain is None
+    assert company(connected, f.SUPPLIER).verified_domain == "pt-maju.co.id"
+    # and a company that holds one already keeps it
+    other = f.invite(connected, types=("catalog",), email="ana@maju-lain.co.id", supplier_name=f.SUPPLIER)
+    services.accept(connected, reply_token=other.reply_token, actor="email:ana@maju-lain.co.id", via="email")
+    assert company(connected, f.SUPPLIER).verified_domain == "pt-maju.co.id"
+
+
 def test_typing_an_existing_name_from_another_domain_makes_a_new_company(connected: UnitOfWork) -> None:
     ask(connected, "mallory@evil.example", f.SUPPLIER)
     assert companies_of(connected, "mallory@evil.example") == [f"{f.SUPPLIER} (2)"]

@@ -203,3 +203,24 @@ def test_two_processors_at_once_act_on_each_reply_once(container, three) -> None
     assert sum(counts) == 3
     assert outcomes(container) == [("done", "accepted")] * 3
     assert confirmations(container) == [f"sales@supplier{i}.co.id" for i in range(3)]
+
+
+def test_a_question_asked_earlier_in_the_batch_is_seen_by_the_next_reply(container) -> None:  # noqa: ANN001
+    """Two replies to one invitation, processed together: the first is a conditional yes (asked
+    back), the second a bare yes to that question, which connects; and a third reply, to an
+    invitation that never had a question, is read afresh."""
+    uow = container.uow()
+    f.companies(uow)
+    asked = f.invite(uow, types=("invoice",), lang="en")
+    plain = f.invite(uow, types=("invoice",), lang="en", email="sales@other.co.id", supplier_name="PT Lain")
+    inbound = container.inbound()
+    for token, sender, body in [(asked.reply_token, f.EMAIL, "Yes, as long as there are no fees."),
+                                (asked.reply_token, f.EMAIL, "yes"),
+                                (plain.reply_token, "sales@other.co.id", "yes")]:
+        inbound.receive(reply(token, sender, body), Envelope(sender, (f"connect+{token}@{DOMAIN}",)), source="test")
+    with commits(container.engine) as counted:
+        assert inbound.process_pending() == 3
+    assert len(counted) == 1
+    assert [o for _, o in outcomes(container)] == ["confirmation_asked", "confirmed_accepted", "accepted"]
+    assert services.get_invitation(container.uow(), invitation_id=asked.id).status == "accepted"
+    assert services.get_invitation(container.uow(), invitation_id=plain.id).status == "accepted"
