@@ -69,6 +69,8 @@ class UnitOfWork:
         self._redoable = False
         self._keep_loaded = False
         self._notices: list[Event] = []
+        # the notices of the earlier changes of this transaction (``next_change``), grouped
+        self._changes: list[list[Event]] = []
 
     def __enter__(self) -> Self:
         if self._depth:
@@ -90,6 +92,7 @@ class UnitOfWork:
             self.session.info[_KEPT] = []
         self._now = None
         self._notices = []
+        self._changes = []
         return self
 
     @contextlib.contextmanager
@@ -130,11 +133,12 @@ class UnitOfWork:
 
     def next_change(self) -> None:
         """Between two changes made in one transaction (several stored messages processed
-        together): the notices of the change before are queued as its own, as its commit would,
-        and the next change reads the clock afresh. Only at the top level of an open unit."""
+        together): the notices of the change before are grouped as its own (and queued at the
+        commit, with the rest), and the next change reads the clock afresh. Only at the top
+        level of an open unit."""
         if self._depth != 1:
             raise RuntimeError("next_change() belongs at the top level of an open unit of work")
-        self._queue_notices()
+        self._changes.extend(self._take_notices())  # made into notices at the commit, with the others
         self._now = None
 
     def keep_loaded(self) -> None:
@@ -240,10 +244,12 @@ class UnitOfWork:
             if self._savepoints:
                 savepoint = self._savepoints[-1][0]
                 if savepoint is not None:  # a level without one is committed with the outer unit
-                    self._queue_notices()
+                    self._queue_notices(self._take_notices())
                     savepoint.commit()
             else:
-                self._queue_notices()
+                # the earlier changes of this transaction (``next_change``), then the last one
+                groups, self._changes = [*self._changes, *self._take_notices()], []
+                self._queue_notices(groups)
                 self.session.commit()
         except sa_exc.SQLAlchemyError as error:
             translated = translate_db_error(error)
@@ -252,27 +258,35 @@ class UnitOfWork:
             raise translated from error
 
 
-    def _queue_notices(self) -> None:
-        """One notice per change: accepting an invitation for three document types, or a supplier
-        asking to connect for three, is one message in the channel, not three."""
-        if not self._notices:
-            return
-        self.session.flush()
-        groups: dict[tuple[str, int | None, int | None, int | None], list[Event]] = {}
+    def _take_notices(self) -> list[list[Event]]:
+        """The notices of the change just made, grouped: one notice per change (accepting an
+        invitation for three document types, or a supplier asking to connect for three, is one
+        message in the channel, not three)."""
+        groups: dict[tuple[object, ...], list[Event]] = {}
         for event in self._notices:
-            # an invitation's change, or a change between one supplier and one customer (a request)
-            key = ((event.kind, event.invitation_id, None, None) if event.invitation_id
-                   else (event.kind, None, event.supplier_id, event.customer_id))
+            # an invitation's change, or a change between one supplier and one customer (a
+            # request); by the objects, as the events may not be written yet
+            key = ((event.kind, event.invitation) if event.invitation is not None
+                   else (event.kind, None, event.supplier, event.customer))
             groups.setdefault(key, []).append(event)
-        for (kind, *_), events in groups.items():
+        self._notices = []
+        return list(groups.values())
+
+    def _queue_notices(self, groups: list[list[Event]]) -> None:
+        """A Slack notice to deliver for each group whose company's team reads them."""
+        wanted = []
+        for events in groups:
             customer = events[0].customer
             assert customer is not None  # only events with a customer are queued as notices
-            company = customer.root
-            if not company.notices_wanted:  # no channel reads them: the events are the record
-                continue
-            self.enqueue(channel=Channel.SLACK, kind=kind, recipient=str(company.id), lang=company.locale,
+            if customer.root.notices_wanted:  # else no channel reads them: the events are the record
+                wanted.append(events)
+        if not wanted:
+            return
+        self.session.flush()  # the events' ids
+        for events in wanted:
+            company = events[0].customer.root  # type: ignore[union-attr]
+            self.enqueue(channel=Channel.SLACK, kind=events[0].kind, recipient=str(company.id), lang=company.locale,
                          invitation=events[0].invitation, event_ids=[e.id for e in events])
-        self._notices = []
 
 
 _KEPT = "tautan_kept"

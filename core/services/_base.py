@@ -238,10 +238,8 @@ def _may_join(company: Company, person: Person, domain: str) -> bool:
             and not is_free_mail(domain) and company.verified_domain == domain)
 
 
-_DOMAIN_TAKEN = select(Company.id).where(Company.verified_domain == bindparam("domain"),
-                                        Company.id != bindparam("id")).limit(1)
 _HOLDER = aliased(Company)
-# the check and the change in one statement, for a company already written
+# the check and the change in one statement
 _TAKE_DOMAIN = (update(Company).where(
     Company.id == bindparam("company_id"), Company.verified_domain.is_(None),
     ~exists().where(_HOLDER.verified_domain == bindparam("domain"), _HOLDER.id != bindparam("company_id")))
@@ -251,16 +249,14 @@ _TAKE_DOMAIN = (update(Company).where(
 def _verify_domain(session: Session, company: Company, email: str) -> None:
     """A contact confirmed ``email`` (a link or reply reached its mailbox): its domain becomes the
     company's verified domain, unless it is a shared provider, the company has one already, or
-    another company holds it."""
+    another company holds it (checked and changed by one statement)."""
     domain = domain_of(email)
     if company.verified_domain is not None or not domain or is_free_mail(domain):
         return
-    if company.id is None or company in session.new or company in session.dirty:
-        taken = session.scalars(_DOMAIN_TAKEN, {"domain": domain, "id": company.id}).first()
-        if taken is None:
-            company.verified_domain = domain
-        return
-    # written already, with nothing of it pending: checked and changed by one statement
+    if company.id is None or company in session.new:
+        session.flush()  # a company this transaction made: written first, to have its row
+    # (a verified domain is only ever set here, by this statement: the check sees every earlier
+    # one, of this transaction too)
     with session.no_autoflush:
         result = session.connection().execute(_TAKE_DOMAIN, {"domain": domain, "company_id": company.id})
     if result.rowcount == 1:

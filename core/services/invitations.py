@@ -274,8 +274,9 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
             raise InvitationExpired(expired_at=invitation.expires_at)
         moves = [(connection, transition(action, connection.status, side)) for connection in invitation.connections]
         # What an acceptance looks up comes next, before the changes, and without flushing what
-        # the unit of work holds (no pending change bears on an admin's address or on who holds a
-        # domain), so that everything is written together, once. An acceptance says how to send
+        # the unit of work holds (no pending change bears on an admin's address, and a verified
+        # domain is written at once, by ``_verify_domain``), so that everything is written
+        # together, once. An acceptance says how to send
         # each document from now on, as the customer has it today; the invitation's token reached
         # this mailbox, so its domain is the supplier's.
         extra: dict[str, object] = {}
@@ -293,7 +294,8 @@ def _answer(uow: UnitOfWork, action: Action, outcome: InvitationStatus, *, actor
         if action in (Action.ACCEPT, Action.DECLINE):  # the supplier gets a confirmation
             uow.enqueue(channel="email", kind=outcome.value, recipient=invitation.email, lang=invitation.lang,
                         invitation=invitation, **extra)
-        session.flush()
+        # written with the unit of work's next flush: on its own at its commit; processing
+        # several replies together, once for all of them
         view = invitation_view(invitation)
         uow.commit()
     return view

@@ -123,7 +123,9 @@ def test_a_failing_reply_spoils_nothing_of_the_others(container, three, engine) 
     with container.uow() as uow:
         accepted = list(uow.session.scalars(select(Event.invitation_id).where(Event.kind == "accepted")))
         error = uow.session.scalar(select(Inbox.error).where(Inbox.id == 2))
+        notices = list(uow.session.scalars(select(Outbox.invitation_id).where(Outbox.channel == "slack")))
     assert sorted(accepted) == [invitations[0].id, invitations[2].id]
+    assert sorted(notices) == [invitations[0].id, invitations[2].id]  # once each, none for the undone one
     assert error == "RuntimeError: a bug"
     assert services.get_invitation(container.uow(), invitation_id=invitations[1].id).status == "pending"
     assert inbound.process_pending() == 0  # the failed one waits for a person, it is not retried
