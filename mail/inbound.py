@@ -200,7 +200,7 @@ class Inbound:
                     raise  # not even taking the messages worked: the caller waits and tries again
                 log.info("inbox: a batch of %d failed; processing them one by one", len(current))
                 for item in current:
-                    self._process_one(item.id, ids)
+                    self._process_one(item.id)
                     tried.append(item.id)
                 continue
             if not items:
@@ -208,7 +208,7 @@ class Inbound:
             tried.extend(item.id for item in items)
         return len(tried)
 
-    def _process_one(self, inbox_id: int, ids: Sequence[int] | None) -> None:
+    def _process_one(self, inbox_id: int) -> None:
         """One stored message in a transaction of its own; a failure is recorded on its row."""
         current: list[inbox.InboxItem] = []
         unit = self.new_uow()

@@ -4,6 +4,8 @@ never commits it on its own; everything is kept, or nothing, with the outer comm
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import event, func, select
 
@@ -86,3 +88,29 @@ def test_an_acceptance_checks_everything_before_it_changes_anything(uow) -> None
         assert not uow.session.dirty  # the failed acceptance left nothing behind in the unit of work
         uow.commit()
     assert services.get_invitation(uow, invitation_id=invitation.id).status == "cancelled"
+
+
+def test_changes_of_one_transaction_keep_their_own_notices_and_times(uow, clock) -> None:  # noqa: ANN001
+    f.companies(uow, notices=True)
+    first = f.invite(uow)
+    second = f.invite(uow, email="sales@lain.co.id", supplier_name="PT Lain")
+    with uow:
+        services.accept(uow, reply_token=first.reply_token, actor="email:ana@pt-maju.co.id", via="email")
+        uow.next_change()
+        clock.advance(seconds=5)
+        services.accept(uow, reply_token=second.reply_token, actor="email:sales@lain.co.id", via="email")
+        uow.commit()
+    with uow.reading():
+        notices = list(uow.session.scalars(select(Outbox.invitation_id).where(Outbox.channel == "slack",
+                                                                              Outbox.kind == "accepted")))
+        times = dict(uow.session.execute(select(Event.invitation_id, Event.at).where(Event.kind == "accepted")).all())
+    assert sorted(notices) == sorted([first.id, second.id])  # one each, not one for both
+    assert times[second.id] - times[first.id] == dt.timedelta(seconds=5)
+
+
+def test_next_change_belongs_at_the_top_level(uow) -> None:  # noqa: ANN001
+    with pytest.raises(RuntimeError):
+        uow.next_change()  # not open
+    with uow:
+        with uow, pytest.raises(RuntimeError):
+            uow.next_change()  # inside a nested level
