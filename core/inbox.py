@@ -24,7 +24,7 @@ MAX_ATTEMPTS = 5
 # How many stored messages one transaction processes at most (``process_batch``), and for how
 # long it starts new ones: the rows it took stay locked until it commits.
 BATCH = 20
-BATCH_SECONDS = 0.1
+BATCH_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
