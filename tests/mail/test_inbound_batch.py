@@ -34,6 +34,12 @@ def reply(token: str, sender: str, body: str = "Setuju") -> bytes:
     return message.as_bytes()
 
 
+@pytest.fixture(autouse=True)
+def _patient(monkeypatch) -> None:  # noqa: ANN001
+    """No time budget to run out on a busy machine: a test that wants one sets it."""
+    monkeypatch.setattr(inbox, "BATCH_SECONDS", 60.0)
+
+
 @pytest.fixture
 def three(container):  # noqa: ANN001, ANN201
     """Three invitations of one customer (whose team reads notices), to three suppliers, each
