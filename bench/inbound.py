@@ -1,8 +1,10 @@
 """Inbound mail speed, each against a baseline measured in the same run:
 
 1. messages accepted per second by tautan's SMTP server (check the recipient, store the raw
-   message, answer 250) against a bare aiosmtpd handler that accepts and discards, same client;
-   (one sender, then eight at once: their messages share commits);
+   message, answer 250) against a bare aiosmtpd handler that accepts and discards, same client
+   (one sender, then eight at once: their messages share commits); beside it, two references:
+   the bare handler with one synced commit a message, and tautan's handler over storage that
+   costs nothing (what its own work leaves for the database);
 2. replies processed end to end per second (read, trim, classify, accept the invitation, queue
    the confirmation, record the outcome) against only parsing them with the stdlib.
 
@@ -31,6 +33,7 @@ from sqlalchemy.engine import Engine, make_url
 from bench import common
 from bench.common import Discard, free_port
 from tautan.core import services
+from tautan.core.inbox import Stored
 from tautan.core.model import Role
 from tautan.core.views import InvitationView
 from tautan.mail.inbound import Envelope
@@ -118,6 +121,19 @@ class DurableDiscard:
         self.connection.close()
 
 
+class FreeStorage:
+    """The third reference: tautan's SMTP handler as it is, over an inbox whose recipient check
+    and storing cost nothing (every recipient known, every message "stored" at once, nothing
+    kept), so the ratio shows what the handler's own work (recipient parsing, hand-offs to the
+    database thread, the duplicate key) leaves for the database on this machine."""
+
+    def knows_many(self, recipients: list[object]) -> list[bool]:
+        return [True] * len(recipients)
+
+    def receive_many(self, messages: list[object]) -> list[Stored]:
+        return [Stored(id=1, duplicate=False) for _ in messages]
+
+
 def run(url: str, count: int, rounds: int) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     container = Container(Settings(database_url=url, secret_keys=("bench",), mail_domain=DOMAIN),
@@ -126,8 +142,10 @@ def run(url: str, count: int, rounds: int) -> None:
     backend = make_url(url).get_backend_name()
 
     # 1. SMTP acceptance
-    bare_port, ours_port, durable_port = free_port(), free_port(), free_port()
+    bare_port, ours_port, durable_port, free_storage_port = free_port(), free_port(), free_port(), free_port()
     bare = Controller(Discard(), hostname="127.0.0.1", port=bare_port)
+    free_storage = make_controller(InboundHandler(FreeStorage(), mail_domain=DOMAIN),  # type: ignore[arg-type]
+                                   host="127.0.0.1", port=free_storage_port)
     durable_handler = DurableDiscard(container.engine)
     durable = Controller(durable_handler, hostname="127.0.0.1", port=durable_port)
     inbound = container.inbound()
@@ -135,32 +153,38 @@ def run(url: str, count: int, rounds: int) -> None:
     bare.start()
     ours.start()
     durable.start()
-    times: dict[int, tuple[list[float], list[float], list[float]]] = {1: ([], [], []), SENDERS: ([], [], [])}
+    free_storage.start()
+    times: dict[int, tuple[list[float], list[float], list[float], list[float]]] = {
+        1: ([], [], [], []), SENDERS: ([], [], [], [])}
     # The server refuses mail to a reply token of no invitation (at RCPT), so the messages answer
     # real invitations; each round sends new messages (new Message-IDs) to the same ones.
     tokens = [v.reply_token for v in invite_many(container, count, domain="smtp")]
     try:
         for _ in range(rounds):
-            for senders, (bare_times, our_times, durable_times) in times.items():
+            for senders, (bare_times, our_times, durable_times, free_times) in times.items():
                 messages = replies(tokens)
                 recipients = [f"connect+{t}@{DOMAIN}" for t in tokens]
                 bare_times.append(send_all(bare_port, messages, recipients, senders))
                 durable_times.append(send_all(durable_port, messages, recipients, senders))
+                free_times.append(send_all(free_storage_port, messages, recipients, senders))
                 our_times.append(send_all(ours_port, messages, recipients, senders))
     finally:
         bare.stop()
         ours.stop()
         durable.stop()
+        free_storage.stop()
         durable_handler.close()
     print(f"inbound SMTP, {count} messages per round, {backend}, median of {rounds} rounds")
-    for senders, (bare_times, our_times, durable_times) in times.items():
-        b, o, d = (statistics.median(x) for x in (bare_times, our_times, durable_times))
+    for senders, (bare_times, our_times, durable_times, free_times) in times.items():
+        b, o, d, z = (statistics.median(x) for x in (bare_times, our_times, durable_times, free_times))
         print(f"  {senders} sender(s) at once:")
         print(f"    bare aiosmtpd (accept, discard)  : {count / b:8.0f} msg/s")
         print(f"    bare + one durable commit each   : {count / d:8.0f} msg/s  (a driver INSERT and COMMIT, nothing else)")
+        print(f"    tautan handler, storage free     : {count / z:8.0f} msg/s  (its own work, no database)")
         print(f"    tautan smtp (check, store, 250)  : {count / o:8.0f} msg/s")
         print(f"    ratio tautan / bare              : {b / o:8.2f}  (1.00 = as fast as a handler that stores nothing)")
         print(f"    ratio durable-only / bare        : {b / d:8.2f}  (what one synced commit a message allows here)")
+        print(f"    ratio handler, storage free / bare: {b / z:7.2f}  (the most tautan's handler can reach here)")
         print(f"    ratio tautan / durable-only      : {d / o:8.2f}  (above 1.00: group commit does better than it)")
 
     # 2. processing end to end (each round: new invitations, their replies parsed, then processed)
