@@ -131,6 +131,16 @@ def bind(slack, team: str = "T1", admin: str = ADMIN):  # noqa: ANN001, ANN201
     return workspace
 
 
+def two_workspaces(make_slack, other: str = "U7"):  # noqa: ANN001, ANN201
+    """The app installed in two workspaces, T1 bound to its company by ``ADMIN``; ``other`` is a
+    member of T2 (binding T2 is left to the test). Returns the app and T1's workspace."""
+    slack = make_slack(**MANY_WORKSPACES)
+    install(slack, "T1")
+    install(slack, "T2")
+    slack.fake.users[other] = {"team_id": "T2"}
+    return slack, bind(slack, "T1", ADMIN)
+
+
 def invite(slack, company_id: int, email: str, *, types: tuple[str, ...] = ("invoice",),  # noqa: ANN001
            **kwargs: Any) -> InvitationView:
     return services.invite(slack.container.uow(), customer=company_id, email=email, types=list(types),
@@ -597,11 +607,7 @@ def test_an_indonesian_user_reads_indonesian(slack) -> None:  # noqa: ANN001
 
 
 def test_a_second_workspace_neither_sees_nor_touches_the_first_ones_data(make_slack) -> None:  # noqa: ANN001
-    slack = make_slack(**MANY_WORKSPACES)
-    install(slack, "T1")
-    install(slack, "T2")
-    slack.fake.users["U7"] = {"team_id": "T2"}
-    one = bind(slack, "T1", ADMIN)
+    slack, one = two_workspaces(make_slack)
     view = invite(slack, one.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     link = connected(slack, one.company_id, "bob@example.com", supplier_name="Bob Trading")
     (asked,) = supplier_request(slack, one.company_id, "PT Satu")

@@ -30,8 +30,9 @@ from tests.bot.test_commands import (
     submit,
     supplier_request,
     text_of,
+    two_workspaces,
 )
-from tests.support.slack import MANY_WORKSPACES, block_kit_errors, install, iter_blocks_text
+from tests.support.slack import block_kit_errors, iter_blocks_text
 
 
 def partner_rows(post: dict[str, Any]) -> list[dict[str, Any]]:
@@ -201,11 +202,7 @@ def test_filters_keep_the_matching_types_and_paging_goes_by_supplier(slack) -> N
 
 
 def test_another_companys_suppliers_are_not_listed_nor_shown(make_slack) -> None:  # noqa: ANN001
-    slack = make_slack(**MANY_WORKSPACES)
-    install(slack, "T1")
-    install(slack, "T2")
-    slack.fake.users["U7"] = {"team_id": "T2"}
-    one = bind(slack, "T1", ADMIN)
+    slack, one = two_workspaces(make_slack)
     maju = invite(slack, one.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     bind(slack, "T2", "U7")
     assert "No connections match." in text_of(ask(slack, "list", user="U7", team="T2"))
@@ -221,11 +218,7 @@ def test_another_companys_suppliers_are_not_listed_nor_shown(make_slack) -> None
 # --- the type-ahead over the company's suppliers -----------------------------------------------------
 
 def test_the_type_ahead_offers_this_companys_suppliers_by_name_or_address(make_slack) -> None:  # noqa: ANN001
-    slack = make_slack(**MANY_WORKSPACES)
-    install(slack, "T1")
-    install(slack, "T2")
-    slack.fake.users["U7"] = {"team_id": "T2", "is_admin": True}
-    one = bind(slack, "T1", ADMIN)
+    slack, one = two_workspaces(make_slack)
     two = bind(slack, "T2", "U7")
     maju = invite(slack, one.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju Jaya")
     lambat = invite(slack, one.company_id, "budi@cv-lambat.co.id", supplier_name="CV Lambat")
@@ -294,11 +287,7 @@ def test_the_invite_form_invites_a_supplier_picked_in_the_type_ahead(slack) -> N
 
 
 def test_the_invite_form_refuses_a_supplier_that_is_not_the_companys(make_slack) -> None:  # noqa: ANN001
-    slack = make_slack(**MANY_WORKSPACES)
-    install(slack, "T1")
-    install(slack, "T2")
-    slack.fake.users["U7"] = {"team_id": "T2"}
-    one = bind(slack, "T1", ADMIN)
+    slack, one = two_workspaces(make_slack)
     invite(slack, one.company_id, "ana@pt-maju.co.id", supplier_name="PT Maju")
     two = bind(slack, "T2", "U7")
     secret = invite(slack, two.company_id, "rahasia@pt-rahasia.co.id", supplier_name="PT Rahasia")

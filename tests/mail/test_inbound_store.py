@@ -20,7 +20,6 @@ from tautan.core.uow import UnitOfWork
 from tautan.mail.inbound import Envelope, dedup_key
 from tautan.settings import Settings
 from tautan.wiring import Container
-from tests.support import factories as f
 from tests.support import free_port
 from tests.support.smtp import inbound_server
 
@@ -32,13 +31,6 @@ SENDERS = 6
 def server(container):  # noqa: ANN001, ANN201
     with inbound_server(container, domain=DOMAIN) as running:
         yield running
-
-
-@pytest.fixture
-def invited(container):  # noqa: ANN001, ANN201
-    uow = container.uow()
-    f.companies(uow)
-    return f.invite(uow, types=("invoice",), lang="id")
 
 
 def reply(token: str, body: str = "Setuju") -> bytes:

@@ -32,13 +32,6 @@ def server(container):  # noqa: ANN001, ANN201
         yield running
 
 
-@pytest.fixture
-def invited(container):  # noqa: ANN001, ANN201
-    uow = container.uow()
-    f.companies(uow)
-    return f.invite(uow, types=("invoice",), lang="id")
-
-
 def reply(token: str, body: str = "Setuju", *, sender: str = "ana@pt-maju.co.id",
           message_id: str | None = None) -> EmailMessage:
     message = EmailMessage(policy=policy.SMTPUTF8)
