@@ -132,51 +132,25 @@ def renew(uow: UnitOfWork, *, ids: Sequence[int], lease: dt.timedelta = LEASE) -
     return lease_renew(uow, Inbox, InboxStatus.PROCESSING, ids=ids, lease=lease)
 
 
-def process_next(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]], *,
-                 ids: Sequence[int] | None = None, skip: Collection[int] = ()) -> InboxItem | None:
-    """Take one due message, hand it to ``handle`` and record its outcome, in ONE transaction.
-
-    ``handle`` runs inside this unit of work and returns (outcome, failed); services it calls
-    with the same unit of work join the transaction. The row stays locked (``FOR UPDATE SKIP
-    LOCKED``) until the commit, so another processor skips it; if anything fails, nothing of it is
-    kept and the message is still due: it is acted on exactly once. None when nothing is due."""
-    uow.keep_loaded()  # the services ``handle`` calls about one reply load its rows once
-    uow.redoable()  # if this commit is lost, the message is still due and is processed again
-    with uow:
-        now = uow.now()
-        params: dict[str, Any] = {"now": now, "skip": list(skip)}
-        if ids is not None:
-            params["ids"] = list(ids)
-        row = uow.session.scalars(_NEXT_OF_IDS if ids is not None else _NEXT, params).first()
-        if row is None:
-            return None
-        item = InboxItem(id=row.id, raw=row.raw, mail_from=row.mail_from, rcpt_tos=tuple(row.rcpt_tos),
-                         source=row.source, attempts=row.attempts + 1, received_at=row.received_at)
-        outcome, failed = handle(item)
-        # one UPDATE of the row at the end (the attempt is counted with the outcome: both or neither)
-        uow.session.execute(_DONE, {"row_id": row.id, "new_attempts": item.attempts, "new_outcome": outcome[:64],
-                                    "new_status": InboxStatus.FAILED if failed else InboxStatus.DONE,
-                                    "new_processed_at": uow.now()})
-        uow.commit()
-    return item
-
-
 def process_batch(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool]], *, limit: int = BATCH,
                   budget: float | None = None, ids: Sequence[int] | None = None,
                   skip: Collection[int] = (),
                   prepare: Callable[[Sequence[InboxItem]], object] | None = None) -> list[InboxItem]:
-    """``process_next`` for several due messages in ONE transaction: up to ``limit`` are taken
-    with one statement, handed to ``handle`` one after the other, and their outcomes recorded
-    with one statement and one commit. The messages are distinct changes in the record (each
-    has its own time and its own notices, ``UnitOfWork.next_change``). All or nothing: if
-    ``handle`` raises for any of them, nothing of the batch is kept and every one is still due
-    (the caller then takes them one by one, where an error is told apart). No new message is
-    started once ``budget`` seconds (``BATCH_SECONDS``) have gone, so the rows are not held locked for long; the
-    ones not reached stay due. ``prepare`` is given every message taken before the first is
-    handled (to load what they need together). Returns the messages handled, in order; empty
-    when none was due."""
-    uow.keep_loaded()
-    uow.redoable()
+    """Take due messages (up to ``limit``, with one statement), hand each to ``handle`` and record
+    their outcomes (one statement), in ONE transaction and one commit.
+
+    ``handle`` runs inside this unit of work and returns (outcome, failed); services it calls
+    with the same unit of work join the transaction. The rows stay locked (``FOR UPDATE SKIP
+    LOCKED``) until the commit, so another processor skips them. The messages are distinct
+    changes in the record (each has its own time and its own notices, ``UnitOfWork.next_change``).
+    All or nothing: if anything fails, nothing of the batch is kept and every one is still due,
+    so each is acted on exactly once (the caller then takes them one by one, ``limit=1``, where
+    an error is told apart). No new message is started once ``budget`` seconds
+    (``BATCH_SECONDS``) have gone, so the rows are not held locked for long; the ones not reached
+    stay due. ``prepare`` is given every message taken before the first is handled (to load what
+    they need together). Returns the messages handled, in order; empty when none was due."""
+    uow.keep_loaded()  # the services ``handle`` calls about one reply load its rows once
+    uow.redoable()  # if this commit is lost, the messages are still due and are processed again
     with uow:
         params: dict[str, Any] = {"now": uow.now(), "skip": list(skip), "limit": limit}
         if ids is not None:
@@ -200,30 +174,25 @@ def process_batch(uow: UnitOfWork, handle: Callable[[InboxItem], tuple[str, bool
             outcomes.append({"row_id": item.id, "new_attempts": item.attempts, "new_outcome": outcome[:64],
                              "new_status": InboxStatus.FAILED if failed else InboxStatus.DONE,
                              "new_processed_at": uow.now()})
-        if outcomes:
-            uow.session.connection().execute(_DONE_MANY, outcomes)
+        if outcomes:  # the attempt is counted with the outcome: both or neither
+            uow.session.connection().execute(_DONE, outcomes)
         uow.commit()
     return items
 
-# The statements of ``process_next`` and ``process_batch``, built once (building one costs about
-# as much as running it).
+
+# The statements of ``process_batch``, built once (building one costs about as much as running it).
 _DUE = (select(Inbox).where(
     or_(Inbox.status == InboxStatus.NEW,
         (Inbox.status == InboxStatus.PROCESSING) & (Inbox.lease_until <= bindparam("now"))),
     Inbox.id.not_in(bindparam("skip", expanding=True)))
     .order_by(Inbox.received_at, Inbox.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
 _DUE_OF_IDS = _DUE.where(Inbox.id.in_(bindparam("ids", expanding=True)))
-_NEXT = _DUE.limit(1)
-_NEXT_OF_IDS = _DUE_OF_IDS.limit(1)
-_DONE_VALUES: dict[str, Any] = {"attempts": bindparam("new_attempts"), "status": bindparam("new_status"),
-                "outcome": bindparam("new_outcome"), "error": None, "processed_at": bindparam("new_processed_at"),
-                "lease_until": None}
-_DONE = (update(Inbox).where(Inbox.id == bindparam("row_id")).values(**_DONE_VALUES)
-         .execution_options(synchronize_session=False))
-# the same as a Core statement, for several rows at once (an executemany)
 _INBOX_TABLE = Inbox.__table__
 assert isinstance(_INBOX_TABLE, Table)
-_DONE_MANY = update(_INBOX_TABLE).where(_INBOX_TABLE.c.id == bindparam("row_id")).values(**_DONE_VALUES)
+# a Core statement, run for several rows at once (an executemany)
+_DONE = update(_INBOX_TABLE).where(_INBOX_TABLE.c.id == bindparam("row_id")).values(
+    attempts=bindparam("new_attempts"), status=bindparam("new_status"), outcome=bindparam("new_outcome"),
+    error=None, processed_at=bindparam("new_processed_at"), lease_until=None)
 
 
 def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False, error: str | None = None) -> None:
@@ -237,7 +206,7 @@ def finish(uow: UnitOfWork, *, inbox_id: int, outcome: str, failed: bool = False
 
 def retry_later(uow: UnitOfWork, *, inbox_id: int, error: str, count_attempt: bool = False) -> None:
     """Processing hit a passing problem (the database, a lost race): try again, a few times.
-    ``count_attempt``: the attempt was rolled back with the rest (``process_next``), count it here."""
+    ``count_attempt``: the attempt was rolled back with the rest (``process_batch``), count it here."""
     with uow:
         row = uow.session.get(Inbox, inbox_id, with_for_update=True)
         if row is not None:

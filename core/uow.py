@@ -274,17 +274,16 @@ class UnitOfWork:
 
     def _queue_notices(self, groups: list[list[Event]]) -> None:
         """A Slack notice to deliver for each group whose company's team reads them."""
-        wanted = []
+        wanted: list[tuple[Company, list[Event]]] = []
         for events in groups:
             customer = events[0].customer
             assert customer is not None  # only events with a customer are queued as notices
             if customer.root.notices_wanted:  # else no channel reads them: the events are the record
-                wanted.append(events)
+                wanted.append((customer.root, events))
         if not wanted:
             return
         self.session.flush()  # the events' ids
-        for events in wanted:
-            company = events[0].customer.root  # type: ignore[union-attr]
+        for company, events in wanted:
             self.enqueue(channel=Channel.SLACK, kind=events[0].kind, recipient=str(company.id), lang=company.locale,
                          invitation=events[0].invitation, event_ids=[e.id for e in events])
 

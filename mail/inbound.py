@@ -186,7 +186,7 @@ class Inbound:
         """Process stored messages (new ones, and ones a crashed processor left); returns how many.
         They are taken, acted on and marked done several in one transaction (``inbox.process_batch``);
         if any of them fails, that transaction keeps nothing and they are done again one per
-        transaction (``inbox.process_next``), where the failing one is told apart."""
+        transaction, where the failing one is told apart."""
         tried: list[int] = []
         while len(tried) < limit:
             current: list[inbox.InboxItem] = []
@@ -213,7 +213,8 @@ class Inbound:
         current: list[inbox.InboxItem] = []
         unit = self.new_uow()
         try:
-            inbox.process_next(unit, functools.partial(self._handle, unit, current=current), ids=[inbox_id])
+            inbox.process_batch(unit, functools.partial(self._handle, unit, current=current), limit=1,
+                                ids=[inbox_id])
         except (Unavailable, ConcurrentChange) as error:
             if not current:
                 raise

@@ -355,7 +355,7 @@ def _an_admin(company: Company) -> str | None:
     companies = sorted({company.id, company.root.id})
     # Several replies to one customer processed in one transaction ask the same: the answer is
     # kept for the transaction, unless a membership changes in it (then asked again).
-    if any(isinstance(o, Membership) for o in (*session.new, *session.dirty, *session.deleted)):
+    if _memberships_change(session):
         session.info.pop(_ADMINS, None)
     known: dict[tuple[int, ...], str | None] = session.info.setdefault(_ADMINS, {})
     key = tuple(companies)
@@ -367,10 +367,13 @@ def _an_admin(company: Company) -> str | None:
 _ADMINS = "tautan_admins"
 
 
+def _memberships_change(session: Session) -> bool:
+    return any(isinstance(o, Membership) for o in (*session.new, *session.dirty, *session.deleted))
+
+
 @sa_event.listens_for(Session, "before_flush")
 def _forget_admins(session: Session, _context: object, _instances: object) -> None:
-    if _ADMINS in session.info and any(isinstance(o, Membership)
-                                       for o in (*session.new, *session.dirty, *session.deleted)):
+    if _ADMINS in session.info and _memberships_change(session):
         del session.info[_ADMINS]
 
 
